@@ -1,0 +1,70 @@
+# slotwise: the commands the README shows. `make help` lists them.
+
+VENV := .venv
+BIN := $(VENV)/bin
+# Rewritten after every successful install: the venv is only reinstalled when
+# the lock or pyproject.toml is newer than this file.
+STAMP := $(VENV)/.installed
+# ruff fails on a path that does not exist, so only name the ones that do.
+LINT_PATHS := $(wildcard src tests bench)
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint bench lock clean venv
+
+help:
+	@echo "make run    serve slotwise with its demo data on http://127.0.0.1:8000"
+	@echo "make test   run the tests on SQLite, then on PostgreSQL"
+	@echo "make lint   ruff (lint and format) and mypy"
+	@echo "make bench  the speed figures"
+	@echo "make lock   re-resolve requirements.lock from pyproject.toml"
+	@echo "make clean  remove the virtualenv, caches and var/ (the local database)"
+
+run: venv
+	$(BIN)/slotwise run
+
+test: venv
+	@status=0; \
+	$(BIN)/pytest || status=$$?; \
+	SLOTWISE_TEST_DATABASE=postgres $(BIN)/pytest; pg=$$?; \
+	if [ $$pg -ne 0 ] && [ $$pg -ne 5 ]; then status=$$pg; fi; \
+	exit $$status
+
+lint: venv
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/mypy
+
+bench: venv
+	$(BIN)/python bench/run.py
+
+lock: venv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal \
+		--python-version 3.12 --custom-compile-command "make lock" --quiet -o requirements.lock
+
+clean:
+	rm -rf $(VENV) var build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	find src tests -name __pycache__ -type d -prune -exec rm -rf {} +
+	rm -rf src/*.egg-info
+
+# Finds a Python 3.12+ (or stops with find-python's one line). The venv is
+# rebuilt if it no longer runs, or if PYTHON names another interpreter; then
+# the install runs if the lock or pyproject.toml changed since the last one.
+venv:
+	$(eval BASE_PYTHON := $(shell PYTHON='$(PYTHON)' scripts/find-python 2>&1))
+	$(if $(filter /%,$(BASE_PYTHON)),,$(error $(BASE_PYTHON)))
+	@if [ -e $(VENV) ]; then \
+		wanted=$$([ -n "$(PYTHON)" ] && "$(BASE_PYTHON)" -c 'import sys; print(sys.prefix)'); \
+		$(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 12) or sys.argv[1] not in ("", sys.base_prefix))' \
+			"$$wanted" 2>/dev/null || { echo "Rebuilding $(VENV) with $(BASE_PYTHON)"; rm -rf $(VENV); }; \
+	fi
+	@$(MAKE) --no-print-directory install-if-changed BASE_PYTHON="$(BASE_PYTHON)"
+
+.PHONY: install-if-changed
+install-if-changed: $(STAMP)
+	@:
+
+$(STAMP): requirements.lock pyproject.toml
+	@[ -x $(BIN)/python ] || { echo "Creating $(VENV) with $(BASE_PYTHON)"; "$(BASE_PYTHON)" -m venv $(VENV); }
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@

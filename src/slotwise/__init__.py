@@ -1,0 +1,1 @@
+"""slotwise: a booking engine and service that never double-books."""

@@ -1,0 +1,266 @@
+"""The ``slotwise`` command: serve the web app, run the task worker, or both.
+
+    slotwise run              migrate, load the demo, then serve and work until Ctrl-C
+    slotwise serve            the web app under gunicorn, on http://127.0.0.1:8000
+    slotwise worker           the background task worker
+    slotwise migrate          create or update the database tables
+    slotwise demo             load the demo data and say where to look
+    slotwise manage ARGS...   any Django management command
+
+Every command uses ``slotwise.settings`` unless ``DJANGO_SETTINGS_MODULE``
+says otherwise, and so reads its configuration from ``SLOTWISE_*`` variables.
+"""
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from types import FrameType
+
+from django.core.exceptions import ImproperlyConfigured
+
+DOCS_PATH = "/api/v1/docs"
+STOP_GRACE_SECONDS = 10.0
+
+Child = subprocess.Popen[bytes]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one ``slotwise`` command and return its exit status."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "slotwise.settings")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv[:1] == ["manage"]:
+            # Everything after `manage` is Django's, --help included.
+            return manage(argv[1:])
+        args = build_parser().parse_args(argv)
+        command: Callable[[argparse.Namespace], int] = args.command
+        return command(args)
+    except ImproperlyConfigured as error:
+        print(f"slotwise: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="slotwise", description="slotwise, the booking engine and service."
+    )
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    run_parser = commands.add_parser(
+        "run", help="migrate, load the demo, then serve and run the worker until Ctrl-C"
+    )
+    _add_server_options(run_parser)
+    run_parser.set_defaults(command=run)
+
+    serve_parser = commands.add_parser("serve", help="serve the web app with gunicorn")
+    _add_server_options(serve_parser)
+    serve_parser.set_defaults(command=serve)
+
+    commands.add_parser("worker", help="run the background task worker").set_defaults(
+        command=worker
+    )
+    commands.add_parser("migrate", help="create or update the database tables").set_defaults(
+        command=migrate
+    )
+    commands.add_parser("demo", help="load the demo data").set_defaults(command=demo)
+    # Only listed here for --help; main() hands `manage` to Django before parsing.
+    commands.add_parser("manage", help="run a Django management command", add_help=False)
+    return parser
+
+
+def _add_server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    parser.add_argument(
+        "--workers", type=_positive, default=2, help="web worker processes (2)", metavar="N"
+    )
+
+
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Replace this process with gunicorn, once the settings are known to load."""
+    _setup_django()
+    command = gunicorn_command(args.host, args.port, args.workers)
+    os.execv(command[0], command)  # noqa: S606 (our own interpreter, fixed arguments)
+
+
+def gunicorn_command(host: str, port: int, workers: int) -> list[str]:
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "slotwise.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        # Its default path is shared by every gunicorn of this user; we never use it.
+        "--no-control-socket",
+    ]
+
+
+def worker(args: argparse.Namespace) -> int:
+    # No autoreloader: it would outlive a SIGTERM sent only to its parent.
+    return manage(["db_worker", "--no-reload"])
+
+
+def migrate(args: argparse.Namespace) -> int:
+    return manage(["migrate", "--no-input"])
+
+
+def demo(args: argparse.Namespace) -> int:
+    print(_load_demo())
+    return 0
+
+
+def manage(arguments: Sequence[str]) -> int:
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["slotwise manage", *arguments])
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Migrate and load the demo here, then supervise the web server and the worker."""
+    _setup_django()
+    from django.core.management import call_command
+    from django.db import connections
+
+    base = _base_url(args.host, args.port)
+    call_command("migrate", interactive=False)
+    described = str(_load_demo(base)).strip()
+    connections.close_all()
+
+    slotwise = [sys.executable, "-m", "slotwise"]
+    server = ["--host", args.host, "--port", str(args.port), "--workers", str(args.workers)]
+    with stopped_on_exit() as children:
+        children["web server"] = _start([*slotwise, "serve", *server])
+        children["task worker"] = _start([*slotwise, "worker"])
+        if wait_until_listening(args.host, args.port, children.values()):
+            lines = [f"slotwise is running: open {base}/", described]
+            if f"{base}{DOCS_PATH}" not in described:
+                lines.append(f"API docs: {base}{DOCS_PATH}")
+            print("\n" + "\n".join(line for line in lines if line), flush=True)
+            print("Press Ctrl-C to stop.\n", flush=True)
+        return supervise(children)
+    return 0  # stopped by Ctrl-C or SIGTERM
+
+
+def _start(command: list[str]) -> Child:
+    # Its own process group: Ctrl-C reaches only us, and we stop the whole group,
+    # gunicorn's workers included, in order.
+    return subprocess.Popen(command, process_group=0)
+
+
+@contextmanager
+def stopped_on_exit() -> Iterator[dict[str, Child]]:
+    """Yield a dict to put named children in; on leaving, however, stop all of them.
+
+    SIGTERM to this process is turned into an orderly exit, like Ctrl-C.
+    """
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    children: dict[str, Child] = {}
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield children
+    except KeyboardInterrupt:
+        print("\nslotwise: stopping", file=sys.stderr, flush=True)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        stop(children.values())
+
+
+def supervise(children: Mapping[str, Child], poll_seconds: float = 0.2) -> int:
+    """Wait until one child exits; return its status (1 if it claimed success).
+
+    Either service stopping on its own means slotwise is no longer whole.
+    """
+    while True:
+        for name, child in children.items():
+            status = child.poll()
+            if status is not None:
+                print(f"slotwise: the {name} exited with status {status}", file=sys.stderr)
+                return status or 1
+        time.sleep(poll_seconds)
+
+
+def stop(children: Iterable[Child], grace: float = STOP_GRACE_SECONDS) -> None:
+    """SIGTERM each child's process group, then SIGKILL what is left after ``grace``."""
+    children = list(children)
+    for child in children:
+        _signal_group(child, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for child in children:
+        try:
+            child.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            _signal_group(child, signal.SIGKILL)
+            child.wait()
+
+
+def _signal_group(child: Child, signum: signal.Signals) -> None:
+    if child.poll() is not None:
+        return
+    try:
+        os.killpg(child.pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def wait_until_listening(
+    host: str, port: int, children: Iterable[Child], timeout: float = 30.0
+) -> bool:
+    """True once something accepts connections on host:port; False if a child died first."""
+    children = list(children)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(child.poll() is not None for child in children):
+            return False
+        try:
+            with socket.create_connection((_connect_host(host), port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def _connect_host(host: str) -> str:
+    return {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)  # noqa: S104
+
+
+def _base_url(host: str, port: int) -> str:
+    shown = _connect_host(host)
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+
+
+def _setup_django() -> None:
+    import django
+
+    django.setup()
+
+
+def _load_demo(base_url: str | None = None) -> object:
+    _setup_django()
+    from slotwise.demo import load_demo
+
+    return load_demo() if base_url is None else load_demo(base_url=base_url)

@@ -1,0 +1,262 @@
+"""Deployment settings: everything slotwise reads from its environment.
+
+``slotwise.settings`` calls :func:`load` once, at startup; no other module
+reads the environment. Every variable is named ``SLOTWISE_*`` and an empty
+value counts as unset. Secrets (the secret key and the database and SMTP
+URLs, which carry passwords) may instead be read from a file named by the same
+variable with ``_FILE`` appended, as container platforms mount them:
+
+    SLOTWISE_SECRET_KEY_FILE=/run/secrets/slotwise_secret_key
+
+In production slotwise refuses to start, naming every problem at once, rather
+than run with a guessable key, an open host list or a throwaway database.
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+REPO_DIR = Path(__file__).resolve().parents[2]
+
+# Public on purpose: it only ever signs development cookies, and production
+# refuses it.
+DEVELOPMENT_SECRET_KEY = (
+    "django-insecure-slotwise-development-key-known-to-everyone-never-use-in-production"  # noqa: S105
+)
+MIN_SECRET_KEY_LENGTH = 50
+DEVELOPMENT_ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+DEFAULT_HSTS_SECONDS = 365 * 24 * 60 * 60
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+SQLITE_SCHEMES = ("sqlite",)
+POSTGRES_SCHEMES = ("postgres", "postgresql", "pgsql")
+TRUE = ("1", "true", "yes", "on")
+FALSE = ("0", "false", "no", "off")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deployment:
+    """What one installation of slotwise was told by its environment."""
+
+    production: bool
+    debug: bool
+    secret_key: str
+    allowed_hosts: list[str]
+    database: dict[str, Any]
+    var_dir: Path
+    mailers: dict[str, dict[str, Any]]
+    from_email: str
+    secure_proxy_ssl_header: tuple[str, str] | None
+    hsts_seconds: int
+    log_level: str
+
+
+def load(environ: Mapping[str, str]) -> Deployment:
+    """Read the deployment settings from ``environ``; raise if production is unsafe.
+
+    ``load({})`` gives a development deployment on ``var/slotwise.sqlite3``;
+    ``load({"SLOTWISE_ENV": "production"})`` raises ``ImproperlyConfigured``
+    listing the secret key, allowed hosts, database and SMTP URLs it lacks.
+    """
+    environment = _get(environ, "SLOTWISE_ENV") or "development"
+    if environment not in ("development", "production"):
+        raise ImproperlyConfigured(
+            f"SLOTWISE_ENV must be 'development' or 'production', not {environment!r}."
+        )
+    production = environment == "production"
+    var_dir = Path(_get(environ, "SLOTWISE_VAR_DIR") or REPO_DIR / "var").absolute()
+
+    secret_key = secret(environ, "SLOTWISE_SECRET_KEY")
+    allowed_hosts = _list(environ, "SLOTWISE_ALLOWED_HOSTS")
+    database_url = secret(environ, "SLOTWISE_DATABASE_URL")
+    smtp_url = secret(environ, "SLOTWISE_SMTP_URL")
+    if production:
+        problems = _production_problems(secret_key, allowed_hosts, database_url, smtp_url)
+        if problems or secret_key is None or database_url is None:
+            raise ImproperlyConfigured(
+                "refusing to start in production:\n  - " + "\n  - ".join(problems)
+            )
+    else:
+        secret_key = secret_key or DEVELOPMENT_SECRET_KEY
+        allowed_hosts = allowed_hosts or DEVELOPMENT_ALLOWED_HOSTS
+        database_url = database_url or f"sqlite:///{var_dir / 'slotwise.sqlite3'}"
+
+    return Deployment(
+        production=production,
+        debug=not production and _bool(environ, "SLOTWISE_DEBUG", default=True),
+        secret_key=secret_key,
+        allowed_hosts=allowed_hosts,
+        database=database(database_url),
+        var_dir=var_dir,
+        mailers=mailers(smtp_url),
+        from_email=_get(environ, "SLOTWISE_FROM_EMAIL") or "slotwise@localhost",
+        secure_proxy_ssl_header=_proxy_ssl_header(environ),
+        hsts_seconds=_int(environ, "SLOTWISE_HSTS_SECONDS", default=DEFAULT_HSTS_SECONDS),
+        log_level=_log_level(environ),
+    )
+
+
+def _production_problems(
+    secret_key: str | None,
+    allowed_hosts: list[str],
+    database_url: str | None,
+    smtp_url: str | None,
+) -> list[str]:
+    problems = []
+    if not secret_key:
+        problems.append("SLOTWISE_SECRET_KEY (or SLOTWISE_SECRET_KEY_FILE) is not set.")
+    elif secret_key == DEVELOPMENT_SECRET_KEY or secret_key.startswith("django-insecure-"):
+        problems.append("SLOTWISE_SECRET_KEY is the public development key.")
+    elif len(secret_key) < MIN_SECRET_KEY_LENGTH:
+        problems.append(
+            f"SLOTWISE_SECRET_KEY has {len(secret_key)} characters; "
+            f"use at least {MIN_SECRET_KEY_LENGTH} random ones."
+        )
+    if not allowed_hosts:
+        problems.append("SLOTWISE_ALLOWED_HOSTS is not set (a comma-separated list of host names).")
+    if not database_url:
+        problems.append("SLOTWISE_DATABASE_URL (or SLOTWISE_DATABASE_URL_FILE) is not set.")
+    if not smtp_url:
+        problems.append(
+            "SLOTWISE_SMTP_URL (or SLOTWISE_SMTP_URL_FILE) is not set: "
+            "customers would get no confirmations."
+        )
+    return problems
+
+
+def secret(environ: Mapping[str, str], name: str) -> str | None:
+    """The value of ``name``, or the contents of the file ``{name}_FILE`` names."""
+    value = _get(environ, name)
+    path = _get(environ, f"{name}_FILE")
+    if path is None:
+        return value
+    if value is not None:
+        raise ImproperlyConfigured(f"Set {name} or {name}_FILE, not both.")
+    try:
+        text = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise ImproperlyConfigured(f"{name}_FILE: cannot read {path}: {error.strerror}") from error
+    if not text:
+        raise ImproperlyConfigured(f"{name}_FILE: {path} is empty.")
+    return text
+
+
+def database(url: str) -> dict[str, Any]:
+    """Django's ``DATABASES`` entry for ``url``, tuned for slotwise.
+
+    SQLite gets WAL (readers do not block the writer), a 20 s busy timeout and
+    ``BEGIN IMMEDIATE`` transactions, so two bookings racing for one slot
+    queue for the write lock instead of failing halfway. Its directory is
+    created if missing. PostgreSQL keeps connections for a minute, checked
+    before reuse.
+    """
+    scheme = url.partition(":")[0].lower()
+    if scheme in SQLITE_SCHEMES:
+        config = dict(dj_database_url.parse(url))
+        config["OPTIONS"] = {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+        }
+        name = str(config["NAME"])
+        if name != ":memory:" and not name.startswith("file:"):
+            Path(name).parent.mkdir(parents=True, exist_ok=True)
+        return config
+    if scheme in POSTGRES_SCHEMES:
+        return dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
+    # The URL may hold a password: name only its scheme.
+    raise ImproperlyConfigured(
+        f"SLOTWISE_DATABASE_URL: slotwise runs on PostgreSQL (postgres://...) or SQLite "
+        f"(sqlite:///path), not {scheme!r}."
+    )
+
+
+def mailers(url: str | None) -> dict[str, dict[str, Any]]:
+    """Django's ``MAILERS`` for an SMTP URL; without one (development only), mail is
+    printed to the console.
+
+    ``smtp://user:password@host:port`` talks plain SMTP (port 25 by default),
+    ``smtp+starttls://`` upgrades with STARTTLS (587) and ``smtps://`` uses
+    implicit TLS (465). User and password are percent-decoded.
+    """
+    if url is None:
+        return {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    parts = urlsplit(url)
+    tls = {"smtp": {}, "smtp+starttls": {"use_tls": True}, "smtps": {"use_ssl": True}}
+    if parts.scheme not in tls or not parts.hostname:
+        raise ImproperlyConfigured(
+            "SLOTWISE_SMTP_URL must look like smtp://, smtp+starttls:// or "
+            "smtps://user:password@host:port."
+        )
+    options: dict[str, Any] = {"host": parts.hostname, "timeout": 10, **tls[parts.scheme]}
+    try:
+        if parts.port is not None:
+            options["port"] = parts.port
+    except ValueError as error:
+        raise ImproperlyConfigured("SLOTWISE_SMTP_URL has an invalid port.") from error
+    if parts.username:
+        options["username"] = unquote(parts.username)
+        options["password"] = unquote(parts.password or "")
+    return {
+        "default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": options}
+    }
+
+
+def _proxy_ssl_header(environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """``X-Forwarded-Proto`` becomes ``("HTTP_X_FORWARDED_PROTO", "https")``.
+
+    Only set it behind a proxy that always sets (or strips) that header itself:
+    otherwise any client can claim to have come over HTTPS.
+    """
+    header = _get(environ, "SLOTWISE_SECURE_PROXY_SSL_HEADER")
+    if header is None:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9-]+", header):
+        raise ImproperlyConfigured(
+            "SLOTWISE_SECURE_PROXY_SSL_HEADER must be a header name such as X-Forwarded-Proto."
+        )
+    return ("HTTP_" + header.upper().replace("-", "_"), "https")
+
+
+def _log_level(environ: Mapping[str, str]) -> str:
+    level = (_get(environ, "SLOTWISE_LOG_LEVEL") or "INFO").upper()
+    if level not in LOG_LEVELS:
+        raise ImproperlyConfigured(f"SLOTWISE_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}.")
+    return level
+
+
+def _get(environ: Mapping[str, str], name: str) -> str | None:
+    return environ.get(name, "").strip() or None
+
+
+def _list(environ: Mapping[str, str], name: str) -> list[str]:
+    return [item.strip() for item in (_get(environ, name) or "").split(",") if item.strip()]
+
+
+def _bool(environ: Mapping[str, str], name: str, *, default: bool) -> bool:
+    value = _get(environ, name)
+    if value is None:
+        return default
+    if value.lower() in TRUE:
+        return True
+    if value.lower() in FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}.")
+
+
+def _int(environ: Mapping[str, str], name: str, *, default: int) -> int:
+    value = _get(environ, name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise ImproperlyConfigured(f"{name} must be a whole number of zero or more, not {value!r}.")
+    return number

@@ -1,0 +1,274 @@
+"""Deployment settings: safe development defaults, and a production that refuses to run unsafely."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from slotwise import config
+
+KEY = secrets.token_urlsafe(48)
+
+
+def production(**overrides: str) -> dict[str, str]:
+    environ = {
+        "SLOTWISE_ENV": "production",
+        "SLOTWISE_SECRET_KEY": KEY,
+        "SLOTWISE_ALLOWED_HOSTS": "book.example.com, www.book.example.com",
+        "SLOTWISE_DATABASE_URL": "postgres://slotwise:s3cret@db.internal:5432/slotwise",
+        "SLOTWISE_SMTP_URL": "smtp+starttls://bookings:s3cret@mail.example.com",
+    }
+    environ.update(overrides)
+    return {name: value for name, value in environ.items() if value}
+
+
+def refusal(environ: dict[str, str]) -> str:
+    with pytest.raises(ImproperlyConfigured) as raised:
+        config.load(environ)
+    return str(raised.value)
+
+
+# Development
+
+
+def test_development_works_with_no_configuration_at_all():
+    deployment = config.load({})
+
+    assert not deployment.production
+    assert deployment.debug
+    assert deployment.secret_key == config.DEVELOPMENT_SECRET_KEY
+    assert deployment.allowed_hosts == ["127.0.0.1", "localhost"]
+    assert deployment.database["NAME"] == str(config.REPO_DIR / "var" / "slotwise.sqlite3")
+    assert deployment.mailers["default"]["BACKEND"].endswith("console.EmailBackend")
+
+
+def test_development_database_directory_is_created(tmp_path):
+    var_dir = tmp_path / "state"
+
+    deployment = config.load({"SLOTWISE_VAR_DIR": str(var_dir)})
+
+    assert deployment.database["NAME"] == str(var_dir / "slotwise.sqlite3")
+    assert var_dir.is_dir()
+
+
+def test_sqlite_runs_in_wal_mode_with_immediate_transactions(tmp_path):
+    database = config.database(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+
+    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert "PRAGMA journal_mode=WAL" in database["OPTIONS"]["init_command"]
+    assert database["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert database["OPTIONS"]["timeout"] >= 5
+
+
+def test_postgres_connections_are_kept_and_checked():
+    database = config.database("postgres://slotwise:pw@db.internal:5432/slotwise")
+
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert (database["HOST"], database["PORT"], database["NAME"]) == (
+        "db.internal",
+        5432,
+        "slotwise",
+    )
+    assert database["CONN_MAX_AGE"] > 0
+    assert database["CONN_HEALTH_CHECKS"]
+
+
+def test_other_databases_are_refused_without_echoing_the_password():
+    message = refusal({"SLOTWISE_DATABASE_URL": "mysql://root:hunter2@db/slotwise"})
+
+    assert "'mysql'" in message
+    assert "hunter2" not in message
+
+
+@pytest.mark.parametrize(("value", "debug"), [("false", False), ("0", False), ("yes", True)])
+def test_debug_can_be_switched_in_development(value, debug):
+    assert config.load({"SLOTWISE_DEBUG": value}).debug is debug
+
+
+@pytest.mark.parametrize(
+    ("environ", "complaint"),
+    [
+        ({"SLOTWISE_DEBUG": "maybe"}, "SLOTWISE_DEBUG must be true or false"),
+        ({"SLOTWISE_ENV": "staging"}, "SLOTWISE_ENV must be 'development' or 'production'"),
+        ({"SLOTWISE_LOG_LEVEL": "LOUD"}, "SLOTWISE_LOG_LEVEL must be one of"),
+        ({"SLOTWISE_HSTS_SECONDS": "-1"}, "SLOTWISE_HSTS_SECONDS must be a whole number"),
+        ({"SLOTWISE_SECURE_PROXY_SSL_HEADER": "X-Proto: https"}, "must be a header name"),
+    ],
+)
+def test_nonsense_values_are_refused_by_name(environ, complaint):
+    assert complaint in refusal(environ)
+
+
+# Production
+
+
+def test_production_names_everything_it_lacks():
+    message = refusal({"SLOTWISE_ENV": "production"})
+
+    assert message.startswith("refusing to start in production:")
+    assert "SLOTWISE_SECRET_KEY" in message
+    assert "SLOTWISE_ALLOWED_HOSTS" in message
+    assert "SLOTWISE_DATABASE_URL" in message
+    assert "SLOTWISE_SMTP_URL" in message
+
+
+@pytest.mark.parametrize(
+    ("key", "complaint"),
+    [
+        ("too-short-" * 4, "has 40 characters; use at least 50"),
+        (config.DEVELOPMENT_SECRET_KEY, "the public development key"),
+        ("django-insecure-" + "x" * 60, "the public development key"),
+    ],
+)
+def test_production_refuses_weak_secret_keys(key, complaint):
+    assert complaint in refusal(production(SLOTWISE_SECRET_KEY=key))
+
+
+def test_production_has_no_default_database():
+    assert "SLOTWISE_DATABASE_URL" in refusal(production(SLOTWISE_DATABASE_URL=""))
+
+
+def test_production_never_debugs():
+    deployment = config.load(production(SLOTWISE_DEBUG="true"))
+
+    assert deployment.production
+    assert not deployment.debug
+    assert deployment.allowed_hosts == ["book.example.com", "www.book.example.com"]
+    assert deployment.secret_key == KEY
+
+
+def test_secure_proxy_header_is_opt_in():
+    assert config.load(production()).secure_proxy_ssl_header is None
+    assert config.load(
+        production(SLOTWISE_SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto")
+    ).secure_proxy_ssl_header == ("HTTP_X_FORWARDED_PROTO", "https")
+
+
+# Secrets from files
+
+
+def test_secret_key_can_come_from_a_file(tmp_path):
+    key_file = tmp_path / "key"
+    key_file.write_text(KEY + "\n", encoding="utf-8")
+
+    deployment = config.load(
+        production(SLOTWISE_SECRET_KEY="", SLOTWISE_SECRET_KEY_FILE=str(key_file))
+    )
+
+    assert deployment.secret_key == KEY
+
+
+def test_a_secret_given_twice_is_refused(tmp_path):
+    key_file = tmp_path / "key"
+    key_file.write_text(KEY, encoding="utf-8")
+
+    assert "not both" in refusal(production(SLOTWISE_SECRET_KEY_FILE=str(key_file)))
+
+
+@pytest.mark.parametrize(("content", "complaint"), [(None, "cannot read"), ("\n", "is empty")])
+def test_unreadable_or_empty_secret_files_are_refused(tmp_path, content, complaint):
+    key_file = tmp_path / "key"
+    if content is not None:
+        key_file.write_text(content, encoding="utf-8")
+
+    message = refusal(production(SLOTWISE_SECRET_KEY="", SLOTWISE_SECRET_KEY_FILE=str(key_file)))
+
+    assert complaint in message
+
+
+# Mail
+
+
+def test_mail_goes_to_the_console_unless_smtp_is_configured():
+    assert config.mailers(None) == {
+        "default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    }
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("smtp://relay.internal", {"host": "relay.internal"}),
+        (
+            "smtp+starttls://bookings%40example.com:p%2Fw@mail.example.com:2525",
+            {
+                "host": "mail.example.com",
+                "port": 2525,
+                "use_tls": True,
+                "username": "bookings@example.com",
+                "password": "p/w",
+            },
+        ),
+        ("smtps://mail.example.com", {"host": "mail.example.com", "use_ssl": True}),
+    ],
+)
+def test_smtp_urls(url, expected):
+    mailer = config.mailers(url)["default"]
+
+    assert mailer["BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert mailer["OPTIONS"] == {"timeout": 10, **expected}
+
+
+def test_unknown_mail_urls_are_refused():
+    assert "SLOTWISE_SMTP_URL must look like" in refusal(
+        {"SLOTWISE_SMTP_URL": "http://mail.example.com"}
+    )
+
+
+# The settings module itself
+
+
+def test_settings_hold_for_every_installation():
+    assert settings.TIME_ZONE == "UTC"
+    assert settings.USE_TZ
+    assert settings.DEFAULT_AUTO_FIELD == "django.db.models.BigAutoField"
+    assert settings.INSTALLED_APPS[-5:] == [
+        "slotwise.organizations",
+        "slotwise.catalog",
+        "slotwise.bookings",
+        "slotwise.calendars",
+        "slotwise.availability",
+    ]
+    assert settings.MIDDLEWARE[:2] == [
+        "django.middleware.security.SecurityMiddleware",
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    ]
+    assert "django.middleware.csp.ContentSecurityPolicyMiddleware" in settings.MIDDLEWARE
+    assert settings.MAILERS
+
+
+def run_slotwise(*args: str, environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {name: value for name, value in os.environ.items() if not name.startswith("SLOTWISE")}
+    return subprocess.run(
+        [sys.executable, "-m", "slotwise", *args],
+        env={**clean, **environ},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_production_settings_pass_djangos_deployment_checks(tmp_path: Path):
+    environ = production(
+        SLOTWISE_DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        SLOTWISE_VAR_DIR=str(tmp_path),
+    )
+
+    result = run_slotwise("manage", "check", "--deploy", "--fail-level", "WARNING", environ=environ)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_misconfigured_production_stops_with_the_reason_and_no_traceback():
+    result = run_slotwise("manage", "check", environ={"SLOTWISE_ENV": "production"})
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("slotwise: refusing to start in production:")
+    assert "Traceback" not in result.stderr
