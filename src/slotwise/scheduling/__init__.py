@@ -1,0 +1,60 @@
+"""The scheduling core of slotwise: pure Python, no Django, ``now`` passed in.
+
+It answers one question: given a provider's rules and what is already busy,
+which slots can a customer book between two dates, shown in the customer's
+zone? Start at :func:`find_slots`; the DST policy is stated in
+:mod:`slotwise.scheduling.rules` and the slot rules in
+:mod:`slotwise.scheduling.slots`.
+"""
+
+from slotwise.scheduling.inputs import (
+    Booked,
+    Busy,
+    Limits,
+    ResourceCalendar,
+    ServiceRules,
+    instant,
+)
+from slotwise.scheduling.intervals import (
+    contains,
+    intersect,
+    normalize,
+    subtract,
+    union,
+)
+from slotwise.scheduling.output import Slot, SlotDay, iso_local
+from slotwise.scheduling.rules import (
+    Closure,
+    DateOverride,
+    HolidayCalendar,
+    Hours,
+    Schedule,
+    WeeklyRule,
+)
+from slotwise.scheduling.slots import find_slots
+from slotwise.scheduling.zones import ZoneWindow
+
+__all__ = [
+    "Booked",
+    "Busy",
+    "Closure",
+    "DateOverride",
+    "HolidayCalendar",
+    "Hours",
+    "Limits",
+    "ResourceCalendar",
+    "Schedule",
+    "ServiceRules",
+    "Slot",
+    "SlotDay",
+    "WeeklyRule",
+    "ZoneWindow",
+    "contains",
+    "find_slots",
+    "instant",
+    "intersect",
+    "iso_local",
+    "normalize",
+    "subtract",
+    "union",
+]
