@@ -1,0 +1,39 @@
+"""The ``NinjaAPI`` instance: routers, problem handlers, OpenAPI 3.1 and its docs page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import NinjaAPI, Swagger
+
+from slotwise.api.problems import PROBLEM_CONTENT_TYPE, install_problem_handlers
+from slotwise.availability.api import router as availability_router
+
+__all__ = ["api"]
+
+
+class SlotwiseAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI document gives error responses their real media type."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if int(status) >= 400 and "application/json" in content:
+                        response["content"] = {PROBLEM_CONTENT_TYPE: content["application/json"]}
+        return schema
+
+
+api = SlotwiseAPI(
+    title="slotwise",
+    version="1",
+    description="Bookable slots and bookings. Errors are RFC 9457 problem details.",
+    urls_namespace="api-v1",
+    # The bundled Swagger UI, served from /static/ (no CDN); no validator
+    # badge, which would fetch an image from swagger.io.
+    docs=Swagger(settings={"validatorUrl": None}),
+)
+install_problem_handlers(api)
+api.add_router("/services", availability_router)

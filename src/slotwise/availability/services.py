@@ -1,0 +1,242 @@
+"""Bookable slots of a service, from the database to the scheduling core and back.
+
+:func:`find_service_slots` is the one operation: it reads the service's
+resources, their hours and what occupies them in seven queries whatever the
+range or the number of bookings (the busy ones are in
+:mod:`slotwise.availability.busy`), builds the core's calendars and asks
+:func:`slotwise.scheduling.find_slots`. Errors a caller can make are
+:class:`SlotQueryError` subclasses; nothing here knows HTTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from slotwise import scheduling
+from slotwise.availability.busy import load_busy
+from slotwise.catalog.models import Resource, Service, ServiceRequirement
+from slotwise.catalog.services import load_hours, service_rules
+from slotwise.organizations.validators import zone_named
+
+__all__ = [
+    "EARLIEST",
+    "LATEST",
+    "MAX_DAYS",
+    "DurationNotOffered",
+    "InvalidDateRange",
+    "InvalidSeats",
+    "InvalidTimeZone",
+    "RangeTooLong",
+    "ServiceNotFound",
+    "SlotQueryError",
+    "customer_zone",
+    "find_service_slots",
+    "get_bookable_service",
+]
+
+MAX_DAYS = 93
+"""Most dates one query may cover, both ends counted: a quarter of a year."""
+
+EARLIEST = date(1970, 1, 1)
+LATEST = date(2199, 12, 31)
+"""Dates outside these are refused: nobody books there, and they keep date
+arithmetic near ``date.min`` and ``date.max`` out of reach."""
+
+
+class SlotQueryError(Exception):
+    """A slot query that cannot be answered as asked; the message says why."""
+
+
+class ServiceNotFound(SlotQueryError):
+    """No active service with that id (a missing and an inactive one look the same)."""
+
+
+class InvalidDateRange(SlotQueryError):
+    """The last date is before the first."""
+
+
+class RangeTooLong(SlotQueryError):
+    """More than :data:`MAX_DAYS` dates asked for at once."""
+
+
+class InvalidTimeZone(SlotQueryError):
+    """Not a zone of the IANA database."""
+
+
+class DurationNotOffered(SlotQueryError):
+    """The service is not sold for that many minutes."""
+
+
+class InvalidSeats(SlotQueryError):
+    """Fewer than one seat asked for."""
+
+
+def get_bookable_service(service_id: int) -> Service:
+    """The active service ``service_id``, or :class:`ServiceNotFound`."""
+    service = Service.objects.filter(pk=service_id, active=True).first()
+    if service is None:
+        raise ServiceNotFound(f"There is no bookable service {service_id}.")
+    return service
+
+
+def customer_zone(name: str) -> ZoneInfo:
+    """The IANA zone ``name`` (``Asia/Tokyo``), or :class:`InvalidTimeZone`."""
+    try:
+        return zone_named(name)
+    except ValueError:
+        raise InvalidTimeZone(
+            f"{name[:64]!r} is not an IANA time zone name such as Europe/London."
+        ) from None
+
+
+def find_service_slots(
+    service: Service,
+    *,
+    first: date,
+    last: date,
+    zone: ZoneInfo,
+    now: datetime,
+    duration_minutes: int | None = None,
+    seats: int = 1,
+) -> list[scheduling.SlotDay]:
+    """Slots of ``service`` starting on the dates ``first`` to ``last`` in ``zone``.
+
+    ``duration_minutes`` defaults to the service's first duration; ``seats``
+    is how many the customer wants (slots with fewer remaining are left
+    out). Every date of the range is in the answer, with or without slots. A
+    service with no requirement, or a requirement with no active resource
+    with hours, has no slots.
+
+    For a London provider open from 09:00, asked for in Tokyo time::
+
+        days = find_service_slots(service, first=date(2026, 7, 1), last=date(2026, 7, 31),
+                                  zone=ZoneInfo("Asia/Tokyo"), now=timezone.now())
+        days[0].slots[0].start_iso()  # '2026-07-01T17:00:00+09:00'
+    """
+    _check_range(first, last)
+    if seats < 1:
+        raise InvalidSeats("At least one seat must be asked for.")
+    duration = service.default_duration if duration_minutes is None else duration_minutes
+    if duration not in service.durations:
+        offered = ", ".join(str(m) for m in service.durations)
+        raise DurationNotOffered(f"{service.name} lasts {offered} minutes, not {duration}.")
+    rules = service_rules(service, duration)
+
+    pools, resources = _load_pools(service)
+    if not pools or not all(pools):
+        return [
+            scheduling.SlotDay(first + timedelta(days=n), [])
+            for n in range((last - first).days + 1)
+        ]
+
+    lo, hi = _busy_window(first, last, zone, rules)
+    busy = load_busy(service.pk, list(resources), lo, hi)
+    hours = load_hours(
+        {r.schedule_id: (r.holiday_country, r.holiday_subdivision) for r in resources.values()},
+        first,
+        last,
+    )
+    calendars = {
+        r.id: scheduling.ResourceCalendar(
+            r.id,
+            hours[r.schedule_id].in_zone(ZoneInfo(r.time_zone)),
+            r.capacity,
+            tuple(busy[r.id]),
+        )
+        for r in resources.values()
+    }
+    return scheduling.find_slots(
+        rules,
+        [[calendars[rid] for rid in pool] for pool in pools],
+        first=first,
+        last=last,
+        zone=zone,
+        now=now,
+        seats=seats,
+    )
+
+
+def _check_range(first: date, last: date) -> None:
+    if last < first:
+        raise InvalidDateRange(f"The end date {last} is before the start date {first}.")
+    if first < EARLIEST or last > LATEST:
+        raise InvalidDateRange(f"Dates must lie between {EARLIEST} and {LATEST}.")
+    days = (last - first).days + 1
+    if days > MAX_DAYS:
+        raise RangeTooLong(f"{days} days asked for; at most {MAX_DAYS} at once.")
+
+
+@dataclass(frozen=True, slots=True)
+class _Resource:
+    id: int
+    kind: str
+    capacity: int
+    time_zone: str
+    schedule_id: int
+    holiday_country: str
+    holiday_subdivision: str
+
+
+def _load_pools(service: Service) -> tuple[list[list[int]], dict[int, _Resource]]:
+    """Resource ids per requirement, in requirement order, and the resources. Two queries."""
+    requirements: dict[int, tuple[str, set[int]]] = {}
+    # The outer join gives one row per pool member, or one row with None for
+    # a requirement without an explicit pool.
+    for requirement_id, kind, member in (
+        ServiceRequirement.objects.filter(service_id=service.pk)
+        .order_by("ordering", "id")
+        .values_list("id", "kind", "pool")
+    ):
+        _, members = requirements.setdefault(requirement_id, (kind, set()))
+        if member is not None:
+            members.add(member)
+    if not requirements:
+        return [], {}
+
+    resources = {
+        row[0]: _Resource(*row)
+        for row in Resource.objects.filter(
+            organization_id=service.organization_id,
+            active=True,
+            schedule__isnull=False,
+            kind__in={kind for kind, _ in requirements.values()},
+        )
+        .order_by("id")
+        .values_list(
+            "id",
+            "kind",
+            "capacity",
+            "time_zone",
+            "schedule_id",
+            "schedule__holiday_country",
+            "schedule__holiday_subdivision",
+        )
+    }
+    pools = [
+        [r.id for r in resources.values() if r.kind == kind and (not members or r.id in members)]
+        for kind, members in requirements.values()
+    ]
+    used = {rid for pool in pools for rid in pool}
+    return pools, {rid: r for rid, r in resources.items() if rid in used}
+
+
+def _busy_window(
+    first: date, last: date, zone: ZoneInfo, rules: scheduling.ServiceRules
+) -> tuple[datetime, datetime]:
+    """The instants whose busy entries can matter to slots on ``first`` to ``last``.
+
+    The asked dates in the customer's zone, widened by a day for resources in
+    other zones, by the slot and its buffers, and by a week either side when
+    weekly limits count the service's bookings of the whole week.
+    """
+    margin = timedelta(days=8 if rules.limits.any else 1)
+    lo = datetime.combine(first, time.min, zone) - margin - rules.buffer_before
+    hi = (
+        datetime.combine(last + timedelta(days=1), time.min, zone)
+        + margin
+        + rules.duration
+        + rules.buffer_after
+    )
+    return lo, hi

@@ -1,0 +1,23 @@
+"""What an organization offers: its resources, their opening hours, and its services."""
+
+from slotwise.catalog.models.hours import (
+    Closure,
+    DateOverride,
+    DateOverrideHours,
+    Schedule,
+    WeeklyRule,
+)
+from slotwise.catalog.models.offerings import Service, ServiceRequirement
+from slotwise.catalog.models.resources import Resource, ResourceKind
+
+__all__ = [
+    "Closure",
+    "DateOverride",
+    "DateOverrideHours",
+    "Resource",
+    "ResourceKind",
+    "Schedule",
+    "Service",
+    "ServiceRequirement",
+    "WeeklyRule",
+]

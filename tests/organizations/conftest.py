@@ -1,0 +1,1 @@
+from tests.factories import make_org  # noqa: F401 (fixture)
