@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "slotwise.bookings",
     "slotwise.calendars",
     "slotwise.availability",
+    "slotwise.web",
 ]
 
 MIDDLEWARE = [

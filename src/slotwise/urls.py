@@ -1,10 +1,12 @@
-"""Top-level URLs: the health check and the versioned API."""
+"""Top-level URLs: the pages, the health check and the versioned API."""
 
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from slotwise.web import views as web
 
 
 @never_cache
@@ -21,6 +23,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 urlpatterns = [
+    path("", web.home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("slotwise.api.urls")),
 ]

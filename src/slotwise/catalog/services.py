@@ -1,4 +1,4 @@
-"""Turning catalog rows into the scheduling core's types.
+"""Reading the catalog: what can be booked, and its rows as the scheduling core's types.
 
 The slot finder needs a service's rules and, per resource, its opening
 hours. Hours are loaded for many schedules at once, restricted to the dates
@@ -12,10 +12,24 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db.models import Prefetch
+
 from slotwise import scheduling
 from slotwise.catalog.models import Closure, DateOverride, Service, WeeklyRule
+from slotwise.organizations.models import Organization
 
-__all__ = ["ScheduleHours", "load_hours", "service_rules"]
+__all__ = ["ScheduleHours", "bookable_offerings", "load_hours", "service_rules"]
+
+
+def bookable_offerings() -> list[Organization]:
+    """Organizations by name, each with ``bookable_services``: its active services
+    by name. Two queries."""
+    active = Service.objects.filter(active=True).order_by("name", "id")
+    return list(
+        Organization.objects.order_by("name", "id").prefetch_related(
+            Prefetch("services", queryset=active, to_attr="bookable_services")
+        )
+    )
 
 
 def service_rules(service: Service, duration_minutes: int) -> scheduling.ServiceRules:
