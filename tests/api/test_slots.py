@@ -114,7 +114,7 @@ def test_a_longer_duration_on_request(client, service):
 
 def test_a_fixed_number_of_queries(client, service, django_assert_num_queries):
     # The service, then the seven of find_service_slots.
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(4):
         get_slots(client, service.pk, start="2026-06-01", end="2026-09-01")
 
 

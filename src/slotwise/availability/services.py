@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db import connection
+
 from slotwise import scheduling
 from slotwise.availability.busy import load_busy
-from slotwise.catalog.models import Resource, Service, ServiceRequirement
+from slotwise.catalog.models import Resource, Schedule, Service, ServiceRequirement
 from slotwise.catalog.services import load_hours, service_rules
 from slotwise.organizations.validators import zone_named
 
@@ -180,46 +182,39 @@ class _Resource:
 
 
 def _load_pools(service: Service) -> tuple[list[list[int]], dict[int, _Resource]]:
-    """Resource ids per requirement, in requirement order, and the resources. Two queries."""
-    requirements: dict[int, tuple[str, set[int]]] = {}
-    # The outer join gives one row per pool member, or one row with None for
-    # a requirement without an explicit pool.
-    for requirement_id, kind, member in (
-        ServiceRequirement.objects.filter(service_id=service.pk)
-        .order_by("ordering", "id")
-        .values_list("id", "kind", "pool")
-    ):
-        _, members = requirements.setdefault(requirement_id, (kind, set()))
-        if member is not None:
-            members.add(member)
-    if not requirements:
-        return [], {}
+    """Resource ids per requirement, in requirement order, and the resources. One query.
 
-    resources = {
-        row[0]: _Resource(*row)
-        for row in Resource.objects.filter(
-            organization_id=service.organization_id,
-            active=True,
-            schedule__isnull=False,
-            kind__in={kind for kind, _ in requirements.values()},
-        )
-        .order_by("id")
-        .values_list(
-            "id",
-            "kind",
-            "capacity",
-            "time_zone",
-            "schedule_id",
-            "schedule__holiday_country",
-            "schedule__holiday_subdivision",
-        )
-    }
-    pools = [
-        [r.id for r in resources.values() if r.kind == kind and (not members or r.id in members)]
-        for kind, members in requirements.values()
-    ]
-    used = {rid for pool in pools for rid in pool}
-    return pools, {rid: r for rid, r in resources.items() if rid in used}
+    A requirement's pool is its listed resources if it lists any, else every
+    resource of its kind; either way only active resources of that kind of
+    the service's organization with a schedule. A requirement that nobody
+    can meet comes back as an empty pool.
+    """
+    requirement = ServiceRequirement._meta.db_table
+    pool = ServiceRequirement.pool.through._meta.db_table
+    resource, schedule = Resource._meta.db_table, Schedule._meta.db_table
+    # Only table names and placeholders are formatted in; every value is a parameter.
+    sql = (
+        "SELECT q.id, r.id, r.kind, r.capacity, r.time_zone, r.schedule_id,"  # noqa: S608
+        " s.holiday_country, s.holiday_subdivision"
+        f" FROM {requirement} q"
+        f" LEFT JOIN ({resource} r JOIN {schedule} s ON s.id = r.schedule_id)"
+        " ON r.organization_id = %s AND r.kind = q.kind AND r.active"
+        f" AND (NOT EXISTS (SELECT 1 FROM {pool} p WHERE p.servicerequirement_id = q.id)"
+        f" OR EXISTS (SELECT 1 FROM {pool} p"
+        " WHERE p.servicerequirement_id = q.id AND p.resource_id = r.id))"
+        " WHERE q.service_id = %s"
+        " ORDER BY q.ordering, q.id, r.id"
+    )
+    pools: dict[int, list[int]] = {}
+    resources: dict[int, _Resource] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [service.organization_id, service.pk])
+        for requirement_id, *row in cursor.fetchall():
+            members = pools.setdefault(requirement_id, [])
+            if row[0] is not None:
+                members.append(row[0])
+                resources[row[0]] = _Resource(*row)
+    return list(pools.values()), resources
 
 
 def _busy_window(

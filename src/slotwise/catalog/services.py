@@ -2,20 +2,28 @@
 
 The slot finder needs a service's rules and, per resource, its opening
 hours. Hours are loaded for many schedules at once, restricted to the dates
-asked about, in three queries however many schedules and rules there are.
+asked about, in one query however many schedules and rules there are.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.db.models import Prefetch
 
 from slotwise import scheduling
-from slotwise.catalog.models import Closure, DateOverride, Service, WeeklyRule
+from slotwise.catalog.models import (
+    Closure,
+    DateOverride,
+    DateOverrideHours,
+    Service,
+    WeeklyRule,
+)
 from slotwise.organizations.models import Organization
 
 __all__ = ["ScheduleHours", "bookable_offerings", "load_hours", "service_rules"]
@@ -80,44 +88,37 @@ def load_hours(
 ) -> dict[int, ScheduleHours]:
     """Hours of the schedules keyed in ``holidays`` (id to country and subdivision).
 
-    Only rows that can affect ``first`` to ``last`` are read, with a day's
+    Only rows that can affect ``first`` to ``last`` are read, with two days'
     margin either side for resources in other zones than the customer's.
-    Three queries whatever the number of schedules.
+    One query whatever the number of schedules: it is on the path of every
+    slot query, so weekly rules, overrides and closures come back together
+    (``UNION ALL``) as plain rows.
     """
     ids = list(holidays)
-    lo, hi = first - timedelta(days=2), last + timedelta(days=2)
     weekly: dict[int, list[scheduling.WeeklyRule]] = defaultdict(list)
-    for schedule_id, weekday, start, end, valid_from, valid_until in (
-        WeeklyRule.objects.filter(schedule_id__in=ids)
-        .exclude(valid_from__gt=hi)
-        .exclude(valid_until__lt=lo)
-        .order_by("weekday", "start", "id")
-        .values_list("schedule_id", "weekday", "start", "end", "valid_from", "valid_until")
-    ):
-        weekly[schedule_id].append(
-            scheduling.WeeklyRule(weekday, start, end, valid_from, valid_until)
-        )
-
-    # One row per override and hours range; an override without hours comes
-    # back once with empty hours from the outer join and means closed.
     override_hours: dict[tuple[int, date], list[scheduling.Hours]] = {}
-    for schedule_id, day, start, end in (
-        DateOverride.objects.filter(schedule_id__in=ids, date__gte=lo, date__lte=hi)
-        .order_by("date", "hours__start")
-        .values_list("schedule_id", "date", "hours__start", "hours__end")
-    ):
-        ranges = override_hours.setdefault((schedule_id, day), [])
-        if start is not None:
-            ranges.append((start, end))
+    closures: dict[int, list[scheduling.Closure]] = defaultdict(list)
+    rows: list[tuple[Any, ...]] = []
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.execute(*_hours_query(ids, first - timedelta(days=2), last + timedelta(days=2)))
+            rows = cursor.fetchall()
+    for kind, schedule_id, weekday, start, end, day, until, reason, _ in rows:
+        if kind == "w":
+            weekly[schedule_id].append(
+                scheduling.WeeklyRule(weekday, _time(start), _time(end), _date(day), _date(until))
+            )
+        elif kind == "o":
+            # An override without hours comes back once, with empty hours
+            # from the outer join: it closes the day.
+            ranges = override_hours.setdefault((schedule_id, _date(day)), [])
+            if start is not None:
+                ranges.append((_time(start), _time(end)))
+        else:
+            closures[schedule_id].append(scheduling.Closure(_date(day), _date(until), reason))
     overrides: dict[int, list[scheduling.DateOverride]] = defaultdict(list)
     for (schedule_id, day), ranges in override_hours.items():
         overrides[schedule_id].append(scheduling.DateOverride(day, tuple(ranges)))
-
-    closures: dict[int, list[scheduling.Closure]] = defaultdict(list)
-    for schedule_id, closure_first, closure_last, reason in Closure.objects.filter(
-        schedule_id__in=ids, first__lte=hi, last__gte=lo
-    ).values_list("schedule_id", "first", "last", "reason"):
-        closures[schedule_id].append(scheduling.Closure(closure_first, closure_last, reason))
 
     return {
         schedule_id: ScheduleHours(
@@ -128,6 +129,46 @@ def load_hours(
         )
         for schedule_id in ids
     }
+
+
+def _hours_query(ids: list[int], lo: date, hi: date) -> tuple[str, list[Any]]:
+    """Rows ``(kind, schedule, weekday, start, end, date, until, reason, id)`` of the
+    weekly rules (``w``), overrides (``o``, one per hours range) and closures (``c``)
+    of schedules ``ids`` that touch ``lo`` to ``hi``, in the order the core reads them."""
+    q = connection.ops.quote_name
+    weekly, override = WeeklyRule._meta.db_table, DateOverride._meta.db_table
+    hours, closure = DateOverrideHours._meta.db_table, Closure._meta.db_table
+    in_ids = ", ".join(["%s"] * len(ids))
+    sql = (
+        f"SELECT 'w', w.schedule_id, w.weekday, w.{q('start')}, w.{q('end')},"  # noqa: S608
+        " w.valid_from, w.valid_until, NULL, w.id"
+        f" FROM {weekly} w WHERE w.schedule_id IN ({in_ids})"
+        " AND (w.valid_from IS NULL OR w.valid_from <= %s)"
+        " AND (w.valid_until IS NULL OR w.valid_until >= %s)"
+        " UNION ALL"
+        f" SELECT 'o', o.schedule_id, NULL, h.{q('start')}, h.{q('end')}, o.{q('date')},"
+        " NULL, NULL, o.id"
+        f" FROM {override} o LEFT JOIN {hours} h ON h.override_id = o.id"
+        f" WHERE o.schedule_id IN ({in_ids}) AND o.{q('date')} >= %s AND o.{q('date')} <= %s"
+        " UNION ALL"
+        f" SELECT 'c', c.schedule_id, NULL, NULL, NULL, c.{q('first')}, c.{q('last')},"
+        " c.reason, c.id"
+        f" FROM {closure} c"
+        f" WHERE c.schedule_id IN ({in_ids}) AND c.{q('first')} <= %s AND c.{q('last')} >= %s"
+        " ORDER BY 1, 3, 6, 4, 9"
+    )
+    low, high = connection.ops.adapt_datefield_value(lo), connection.ops.adapt_datefield_value(hi)
+    return sql, [*ids, high, low, *ids, low, high, *ids, high, low]
+
+
+def _time(value: time | str) -> time:
+    """A time column's value: a ``time`` from PostgreSQL, ISO text from SQLite."""
+    return value if isinstance(value, time) else time.fromisoformat(value)
+
+
+def _date(value: date | str | None) -> date | None:
+    """A date column's value (or NULL), as :func:`_time` for dates."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _holiday_calendar(country: str, subdivision: str) -> scheduling.HolidayCalendar | None:
