@@ -84,6 +84,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
+    # The factory fixtures (make_org, make_service...) for every test; they
+    # import models, so only once Django is set up.
+    session.config.pluginmanager.import_plugin("tests.factories")
     if database_mode() != "postgres":
         return
     import psycopg

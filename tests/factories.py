@@ -2,8 +2,8 @@
 
 Each fixture returns a function that creates one object with sensible
 defaults (a London organization, Monday-to-Friday hours with a lunch break,
-a 60-minute service); tests pass only what matters to them. An app's
-``conftest.py`` imports the fixtures it needs.
+a 60-minute service); tests pass only what matters to them. The root
+``conftest.py`` registers this module, so every test can ask for them.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from slotwise.catalog.models import Closure, DateOverride, Resource, Schedule, Service
     from slotwise.organizations.models import Organization
 
-# Models are imported inside the fixtures: pytest loads the conftests of the
-# directories it is pointed at before Django is set up.
+# Models are imported inside the fixtures, so that importing this module
+# never depends on Django being set up.
 
 OFFICE_HOURS = ((time(9), time(12)), (time(13), time(17)))
 """09:00 to 12:00 and 13:00 to 17:00: a working day with a lunch break."""

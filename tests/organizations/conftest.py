@@ -1,1 +1,0 @@
-from tests.factories import make_org  # noqa: F401 (fixture)
