@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["intervals", "zones", "rules", "inputs", "output", "slots"]
+MODULES = ["intervals", "zones", "rules", "inputs", "output", "slots", "fit"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -2,11 +2,13 @@
 
 It answers one question: given a provider's rules and what is already busy,
 which slots can a customer book between two dates, shown in the customer's
-zone? Start at :func:`find_slots`; the DST policy is stated in
+zone? Start at :func:`find_slots`; :func:`check_start` checks one start
+when it is booked; the DST policy is stated in
 :mod:`slotwise.scheduling.rules` and the slot rules in
 :mod:`slotwise.scheduling.slots`.
 """
 
+from slotwise.scheduling.fit import Candidate, Refusal, StartCheck, check_start
 from slotwise.scheduling.inputs import (
     Booked,
     Busy,
@@ -37,18 +39,22 @@ from slotwise.scheduling.zones import ZoneWindow
 __all__ = [
     "Booked",
     "Busy",
+    "Candidate",
     "Closure",
     "DateOverride",
     "HolidayCalendar",
     "Hours",
     "Limits",
+    "Refusal",
     "ResourceCalendar",
     "Schedule",
     "ServiceRules",
     "Slot",
     "SlotDay",
+    "StartCheck",
     "WeeklyRule",
     "ZoneWindow",
+    "check_start",
     "contains",
     "find_slots",
     "instant",
