@@ -160,8 +160,12 @@ def make_booking() -> Callable[..., Booking]:
         status: str = BookingStatus.CONFIRMED,
         seats: int = 1,
         units: int = 1,
+        expires_at: datetime | None = None,
     ) -> Booking:
+        """A hold without ``expires_at`` lasts until the booking's start."""
         ends_at = starts_at + timedelta(minutes=minutes or service.default_duration)
+        if status == BookingStatus.HELD and expires_at is None:
+            expires_at = starts_at
         booking = Booking.objects.create(
             organization_id=service.organization_id,
             service=service,
@@ -169,6 +173,7 @@ def make_booking() -> Callable[..., Booking]:
             ends_at=ends_at,
             seats=seats,
             status=status,
+            expires_at=expires_at,
         )
         for resource in resources:
             Allocation.objects.create(

@@ -257,6 +257,7 @@ def _book(
             blocked_start=blocked[0],
             blocked_end=blocked[1],
             units=1,
+            exclusive=held.capacity == 1 and service.seats_per_slot is None,
         )
 
 

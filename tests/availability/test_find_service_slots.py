@@ -114,6 +114,13 @@ def test_bookings_block_their_time_and_cancelled_ones_do_not(service, ann, make_
     assert slots(service) == {MONDAY: ["09:00", "11:00", "13:00", "14:00", "16:00"]}
 
 
+def test_a_hold_blocks_until_it_expires(service, ann, make_booking):
+    make_booking(service, [ann], london(MONDAY, 10), status=BookingStatus.HELD,
+                 expires_at=NOW + timedelta(minutes=10))  # fmt: skip
+    assert "10:00" not in slots(service)[MONDAY]
+    assert "10:00" in slots(service, now=NOW + timedelta(minutes=10))[MONDAY]
+
+
 def test_a_bookings_buffers_block_too(org, ann, service, make_service, make_booking):
     tidy = make_service(org, buffer_after_minutes=30)
     make_booking(tidy, [ann], london(MONDAY, 9))  # blocks 09:00 to 10:30

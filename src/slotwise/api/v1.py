@@ -8,6 +8,7 @@ from ninja import NinjaAPI, Swagger
 
 from slotwise.api.problems import PROBLEM_CONTENT_TYPE, install_problem_handlers
 from slotwise.availability.api import router as availability_router
+from slotwise.bookings.api import router as bookings_router
 
 __all__ = ["api"]
 
@@ -37,3 +38,4 @@ api = SlotwiseAPI(
 )
 install_problem_handlers(api)
 api.add_router("/services", availability_router)
+api.add_router("/bookings", bookings_router)

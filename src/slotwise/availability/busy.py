@@ -17,7 +17,7 @@ from typing import Any
 from django.db import connection
 
 from slotwise import scheduling
-from slotwise.bookings.models import BLOCKING_STATUSES, Allocation, Booking
+from slotwise.bookings.models import BLOCKING_STATUSES, Allocation, Booking, BookingStatus
 from slotwise.calendars.models import ExternalBusy
 
 __all__ = ["busy_query", "load_busy"]
@@ -32,12 +32,20 @@ def _epoch(column: str) -> str:
     return f"CAST(strftime('%%s', {column}) AS INTEGER)"
 
 
-def busy_query(resource_ids: list[int], lo: datetime, hi: datetime) -> tuple[str, list[Any]]:
+def busy_query(
+    resource_ids: list[int],
+    lo: datetime,
+    hi: datetime,
+    *,
+    now: datetime,
+    exclude_booking: int | None = None,
+) -> tuple[str, list[Any]]:
     """SQL and parameters of what occupies ``resource_ids`` between ``lo`` and ``hi``.
 
     Rows are ``(resource, start, end, units, service, booked_start,
     booked_end, seats)``; an external event has ``None`` from ``units`` on.
-    Allocations of cancelled bookings are left out. Both halves are range
+    Allocations of cancelled bookings (there should be none) and of holds
+    expired at ``now`` are left out, and those of ``exclude_booking``. Both halves are range
     scans of the ``*_slot_lookup`` indexes (resource, start, end);
     ``tests/availability/test_busy_plan.py`` checks the plan on PostgreSQL.
     """
@@ -51,7 +59,8 @@ def busy_query(resource_ids: list[int], lo: datetime, hi: datetime) -> tuple[str
         f" a.units, b.service_id, {_epoch('b.starts_at')}, {_epoch('b.ends_at')}, b.seats"
         f" FROM {allocation} a JOIN {booking} b ON b.id = a.booking_id"
         f" WHERE a.resource_id IN ({ids}) AND a.blocked_start < %s AND a.blocked_end > %s"
-        f" AND b.status IN ({statuses})"
+        f" AND b.status IN ({statuses}) AND (b.status <> %s OR b.expires_at > %s)"
+        " AND b.id <> %s"
         " UNION ALL"
         f" SELECT e.resource_id, {_epoch('e.starts_at')}, {_epoch('e.ends_at')},"
         " NULL, NULL, NULL, NULL, NULL"
@@ -62,12 +71,21 @@ def busy_query(resource_ids: list[int], lo: datetime, hi: datetime) -> tuple[str
         connection.ops.adapt_datetimefield_value(hi),
         connection.ops.adapt_datetimefield_value(lo),
     ]
-    params = [*resource_ids, *bounds, *map(str, BLOCKING_STATUSES), *resource_ids, *bounds]
+    held = [str(BookingStatus.HELD), connection.ops.adapt_datetimefield_value(now)]
+    statuses_in = [str(status) for status in BLOCKING_STATUSES]
+    excluded = [exclude_booking or 0]
+    params = [*resource_ids, *bounds, *statuses_in, *held, *excluded, *resource_ids, *bounds]
     return sql, params
 
 
 def load_busy(
-    service_id: int, resource_ids: list[int], lo: datetime, hi: datetime
+    service_id: int,
+    resource_ids: list[int],
+    lo: datetime,
+    hi: datetime,
+    *,
+    now: datetime,
+    exclude_booking: int | None = None,
 ) -> dict[int, list[scheduling.Busy]]:
     """What occupies each resource between ``lo`` and ``hi``, for the core. One query.
 
@@ -80,7 +98,7 @@ def load_busy(
     if not resource_ids:
         return busy
     with connection.cursor() as cursor:
-        cursor.execute(*busy_query(resource_ids, lo, hi))
+        cursor.execute(*busy_query(resource_ids, lo, hi, now=now, exclude_booking=exclude_booking))
         rows = cursor.fetchall()
     for resource_id, start, end, units, booked_service, starts_at, ends_at, seats in rows:
         if units is None:

@@ -18,7 +18,8 @@ from django.db import connection
 
 from slotwise import scheduling
 from slotwise.availability.busy import load_busy
-from slotwise.catalog.models import Resource, Schedule, Service, ServiceRequirement
+from slotwise.catalog.models import Resource as ResourceRow
+from slotwise.catalog.models import Schedule, Service, ServiceRequirement
 from slotwise.catalog.services import load_hours, service_rules
 from slotwise.organizations.validators import zone_named
 
@@ -36,6 +37,9 @@ __all__ = [
     "customer_zone",
     "find_service_slots",
     "get_bookable_service",
+    "load_calendars",
+    "load_pools",
+    "offered_duration",
 ]
 
 MAX_DAYS = 93
@@ -120,25 +124,48 @@ def find_service_slots(
     _check_range(first, last)
     if seats < 1:
         raise InvalidSeats("At least one seat must be asked for.")
-    duration = service.default_duration if duration_minutes is None else duration_minutes
-    if duration not in service.durations:
-        offered = ", ".join(str(m) for m in service.durations)
-        raise DurationNotOffered(f"{service.name} lasts {offered} minutes, not {duration}.")
-    rules = service_rules(service, duration)
-
-    pools, resources = _load_pools(service)
+    rules = service_rules(service, offered_duration(service, duration_minutes))
+    pools, resources = load_pools(service)
     if not pools or not all(pools):
         return [
             scheduling.SlotDay(first + timedelta(days=n), [])
             for n in range((last - first).days + 1)
         ]
-
     lo, hi = _busy_window(first, last, zone, rules)
-    busy = load_busy(service.pk, list(resources), lo, hi)
+    calendars = load_calendars(service, pools, resources, lo, hi, now=now)
+    return scheduling.find_slots(
+        rules, calendars, first=first, last=last, zone=zone, now=now, seats=seats
+    )
+
+
+def offered_duration(service: Service, minutes: int | None) -> int:
+    """``minutes``, or the service's default when ``None``; :class:`DurationNotOffered`
+    when the service is not sold for that long."""
+    duration = service.default_duration if minutes is None else minutes
+    if duration not in service.durations:
+        offered = ", ".join(str(m) for m in service.durations)
+        raise DurationNotOffered(f"{service.name} lasts {offered} minutes, not {duration}.")
+    return duration
+
+
+def load_calendars(
+    service: Service,
+    pools: list[list[int]],
+    resources: dict[int, Resource],
+    lo: datetime,
+    hi: datetime,
+    *,
+    now: datetime,
+    exclude_booking: int | None = None,
+) -> list[list[scheduling.ResourceCalendar]]:
+    """The core's calendars of ``pools``: hours for the dates around ``lo`` to
+    ``hi`` and what occupies each resource then, leaving out ``exclude_booking``
+    (a booking being moved or re-checked does not conflict with itself). Two queries."""
+    busy = load_busy(service.pk, list(resources), lo, hi, now=now, exclude_booking=exclude_booking)
     hours = load_hours(
         {r.schedule_id: (r.holiday_country, r.holiday_subdivision) for r in resources.values()},
-        first,
-        last,
+        lo.date() - timedelta(days=1),
+        hi.date() + timedelta(days=1),
     )
     calendars = {
         r.id: scheduling.ResourceCalendar(
@@ -149,15 +176,7 @@ def find_service_slots(
         )
         for r in resources.values()
     }
-    return scheduling.find_slots(
-        rules,
-        [[calendars[rid] for rid in pool] for pool in pools],
-        first=first,
-        last=last,
-        zone=zone,
-        now=now,
-        seats=seats,
-    )
+    return [[calendars[rid] for rid in pool] for pool in pools]
 
 
 def _check_range(first: date, last: date) -> None:
@@ -171,7 +190,9 @@ def _check_range(first: date, last: date) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class _Resource:
+class Resource:
+    """What the slot path needs of a resource row."""
+
     id: int
     kind: str
     capacity: int
@@ -181,7 +202,7 @@ class _Resource:
     holiday_subdivision: str
 
 
-def _load_pools(service: Service) -> tuple[list[list[int]], dict[int, _Resource]]:
+def load_pools(service: Service) -> tuple[list[list[int]], dict[int, Resource]]:
     """Resource ids per requirement, in requirement order, and the resources. One query.
 
     A requirement's pool is its listed resources if it lists any, else every
@@ -191,7 +212,7 @@ def _load_pools(service: Service) -> tuple[list[list[int]], dict[int, _Resource]
     """
     requirement = ServiceRequirement._meta.db_table
     pool = ServiceRequirement.pool.through._meta.db_table
-    resource, schedule = Resource._meta.db_table, Schedule._meta.db_table
+    resource, schedule = ResourceRow._meta.db_table, Schedule._meta.db_table
     # Only table names and placeholders are formatted in; every value is a parameter.
     sql = (
         "SELECT q.id, r.id, r.kind, r.capacity, r.time_zone, r.schedule_id,"  # noqa: S608
@@ -206,14 +227,14 @@ def _load_pools(service: Service) -> tuple[list[list[int]], dict[int, _Resource]
         " ORDER BY q.ordering, q.id, r.id"
     )
     pools: dict[int, list[int]] = {}
-    resources: dict[int, _Resource] = {}
+    resources: dict[int, Resource] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, [service.organization_id, service.pk])
         for requirement_id, *row in cursor.fetchall():
             members = pools.setdefault(requirement_id, [])
             if row[0] is not None:
                 members.append(row[0])
-                resources[row[0]] = _Resource(*row)
+                resources[row[0]] = Resource(*row)
     return list(pools.values()), resources
 
 

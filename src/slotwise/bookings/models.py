@@ -1,10 +1,17 @@
-"""Bookings and the resources they occupy.
+"""Bookings, the resources they occupy, and what happened to them.
 
-Only what the slot finder reads is here so far: a booking's time, seats and
-status, and one :class:`Allocation` per resource it holds, carrying the
-*blocked* range (booked time plus the service's buffers as they were when
-the booking was made, so a later change of buffers does not move old
-bookings).
+A :class:`Booking` has one :class:`Allocation` per resource it holds while it
+occupies them (held, pending or confirmed), carrying the *blocked* range:
+booked time plus the service's buffers as they were when the booking was
+made, so a later change of buffers does not move old bookings. When a
+booking stops occupying (cancelled, an expired hold, a rejected request)
+its allocations are deleted, so that what occupies a resource is exactly
+its allocation rows. Every change is a :class:`BookingEvent`.
+
+On PostgreSQL an exclusion constraint (migration 0002) forbids two
+overlapping *exclusive* allocations of one resource: the database's own
+last line of defence for single-capacity resources, behind the row locks
+of :mod:`slotwise.bookings.services`.
 """
 
 from __future__ import annotations
@@ -17,14 +24,22 @@ from slotwise.organizations.models import Organization
 
 
 class BookingStatus(models.TextChoices):
-    HELD = "held"
-    PENDING = "pending"
+    HELD = "held"  # reserved during checkout until expires_at
+    PENDING = "pending"  # awaiting payment or the provider's approval
     CONFIRMED = "confirmed"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
     CANCELLED = "cancelled"
 
 
 BLOCKING_STATUSES = (BookingStatus.HELD, BookingStatus.PENDING, BookingStatus.CONFIRMED)
-"""Statuses whose bookings occupy their resources; a cancelled booking frees them."""
+"""Statuses whose bookings occupy their resources (a hold only until it expires)."""
+
+
+class CancelledBy(models.TextChoices):
+    CUSTOMER = "customer"
+    STAFF = "staff"
+    SYSTEM = "system"  # an expired hold, a rejected request
 
 
 class Booking(models.Model):
@@ -38,15 +53,41 @@ class Booking(models.Model):
     ends_at = models.DateTimeField()
     seats = models.PositiveIntegerField(default=1)
     status = models.CharField(max_length=16, choices=BookingStatus, default=BookingStatus.PENDING)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="When a hold lapses.")
+    customer_name = models.CharField(max_length=200, blank=True)
+    customer_email = models.EmailField(blank=True)
+    customer_phone = models.CharField(max_length=40, blank=True)
+    customer_time_zone = models.CharField(max_length=64, blank=True)
+    # SHA-256 of the customer's manage token; the token itself is only ever shown once.
+    manage_token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    series = models.ForeignKey(
+        "Series", on_delete=models.SET_NULL, null=True, blank=True, related_name="bookings"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.CharField(max_length=16, choices=CancelledBy, blank=True)
+    cancel_reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        indexes = (
+            models.Index(fields=["organization", "starts_at"], name="booking_org_start"),
+            models.Index(
+                fields=["expires_at"],
+                condition=models.Q(status="held"),
+                name="booking_hold_expiry",
+            ),
+        )
         constraints = (
             models.CheckConstraint(
                 condition=models.Q(ends_at__gt=models.F("starts_at")),
                 name="booking_ends_after_start",
             ),
             models.CheckConstraint(condition=models.Q(seats__gte=1), name="booking_seats_positive"),
+            models.CheckConstraint(
+                condition=~models.Q(status="held") | models.Q(expires_at__isnull=False),
+                name="booking_hold_expires",
+            ),
             models.CheckConstraint(
                 condition=models.Q(status__in=BookingStatus.values), name="booking_status_known"
             ),
@@ -74,6 +115,9 @@ class Allocation(models.Model):
     blocked_start = models.DateTimeField()
     blocked_end = models.DateTimeField()
     units = models.PositiveIntegerField(default=1)
+    # The booking takes the whole resource (capacity 1, not a group session):
+    # what the exclusion constraint guards on PostgreSQL.
+    exclusive = models.BooleanField(default=False)
 
     class Meta:
         indexes = (
@@ -93,3 +137,63 @@ class Allocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource} for booking {self.booking_id}"
+
+
+class Series(models.Model):
+    """Bookings made together from a recurrence rule, in the provider's wall clock."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="series")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="series")
+    rrule = models.CharField(max_length=500)
+    time_zone = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name_plural = "series"
+
+    def __str__(self) -> str:
+        return f"{self.service}: {self.rrule}"
+
+
+class BookingEvent(models.Model):
+    """One thing that happened to a booking: created, confirmed, rescheduled, cancelled..."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="booking_events"
+    )
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=40)
+    actor = models.CharField(max_length=16, choices=CancelledBy)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ("at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.action} of booking {self.booking_id}"
+
+
+class IdempotencyKey(models.Model):
+    """The answer to a POST made with an ``Idempotency-Key``, kept to be replayed.
+
+    ``scope`` says who may replay it (a client's key never answers
+    another's); ``request_hash`` tells a retry from a different request that
+    reuses the key. A row without ``status`` is a request still running.
+    """
+
+    scope = models.CharField(max_length=200)
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    body = models.BinaryField(null=True, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(fields=["scope", "key"], name="idempotency_key_per_scope"),
+        )
+
+    def __str__(self) -> str:
+        return self.key

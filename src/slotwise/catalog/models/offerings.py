@@ -57,6 +57,9 @@ class Service(models.Model):
     max_minutes_per_week = models.PositiveIntegerField(null=True, blank=True)
     price_minor = models.PositiveIntegerField(default=0, help_text="In minor units: cents, pence.")
     currency = models.CharField(max_length=3, validators=[validate_currency])
+    requires_approval = models.BooleanField(
+        default=False, help_text="Bookings wait as pending until staff approve them."
+    )
     active = models.BooleanField(default=True)
 
     class Meta:

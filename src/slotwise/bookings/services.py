@@ -1,0 +1,557 @@
+"""Taking, changing and releasing bookings, never beyond what a resource can hold.
+
+Every operation that makes a booking occupy something (:func:`book`,
+:func:`reschedule`, :func:`approve`) follows one recipe, in one transaction:
+
+1. lock every resource the service could use, in id order (so two bookings
+   never wait on each other in a circle), with a lock timeout;
+2. release holds that expired on them;
+3. re-read what occupies them and run the scheduling core's
+   :func:`~slotwise.scheduling.check_start`, the same rules the slots
+   endpoint applied (hours, grid, notice, horizon, capacity, buffers, limits,
+   external busy times);
+4. write.
+
+On PostgreSQL the locks are row locks (``SELECT ... FOR UPDATE``) under READ
+COMMITTED: a competitor's booking is committed before the lock is released,
+so step 3 sees it. A lock timeout or deadlock is retried a few times, then
+reported as :class:`ResourcesBusy`. An exclusion constraint on exclusive
+allocations backs this up. On SQLite every transaction is ``BEGIN
+IMMEDIATE``: writers are serialised by the database file's lock.
+
+Operations take ``now`` and return or raise; nothing here knows HTTP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
+
+from slotwise import scheduling
+from slotwise.availability.services import (
+    Resource,
+    load_calendars,
+    load_pools,
+    offered_duration,
+)
+from slotwise.bookings.models import (
+    BLOCKING_STATUSES,
+    Allocation,
+    Booking,
+    BookingEvent,
+    BookingStatus,
+    CancelledBy,
+)
+from slotwise.catalog.models import Resource as ResourceRow
+from slotwise.catalog.models import Service
+from slotwise.catalog.services import service_rules
+from slotwise.organizations.validators import zone_named
+
+__all__ = [
+    "HOLD_MINUTES",
+    "BookingError",
+    "BookingNotFound",
+    "Customer",
+    "HoldExpired",
+    "InvalidCustomer",
+    "InvalidTransition",
+    "ResourcesBusy",
+    "SlotUnavailable",
+    "StartRefused",
+    "approve",
+    "book",
+    "booking_for_token",
+    "cancel",
+    "confirm_hold",
+    "mark",
+    "reject",
+    "release_expired_holds",
+    "reschedule",
+]
+
+HOLD_MINUTES = 10
+"""How long a hold reserves its slot during checkout."""
+
+LOCK_TIMEOUT_MS = 3000
+ATTEMPTS = 4
+MAX_SEATS = 10_000
+
+# PostgreSQL error codes worth another attempt: lock_not_available, deadlock_detected,
+# serialization_failure. 23P01 (exclusion_violation) means the slot is taken.
+_RETRY = {"55P03", "40P01", "40001"}
+_EXCLUSION_VIOLATION = "23P01"
+
+
+class BookingError(Exception):
+    """A booking operation that cannot be done as asked; the message says why."""
+
+
+class StartRefused(BookingError):
+    """The start breaks a rule whatever else is booked (``refusal`` says which)."""
+
+    def __init__(self, refusal: scheduling.Refusal | str, message: str) -> None:
+        super().__init__(message)
+        self.refusal = refusal
+
+
+class SlotUnavailable(BookingError):
+    """The slot is a real one, but taken (or too full for the seats asked)."""
+
+
+class ResourcesBusy(BookingError):
+    """The resources stayed locked by other bookings through every attempt."""
+
+
+class BookingNotFound(BookingError):
+    pass
+
+
+class InvalidTransition(BookingError):
+    """The booking's status does not allow this (cancelling a cancelled booking...)."""
+
+
+class HoldExpired(BookingError):
+    pass
+
+
+class InvalidCustomer(BookingError):
+    """The customer's details cannot be used (no name, an address that is not one)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    name: str
+    email: str
+    time_zone: str
+    phone: str = ""
+
+
+_REFUSALS = {
+    scheduling.Refusal.NOT_ON_GRID: "{start} is not one of the service's start times.",
+    scheduling.Refusal.CLOSED: "{start} is outside the opening hours.",
+    scheduling.Refusal.TOO_SOON: "{start} is sooner than the service's minimum notice allows.",
+    scheduling.Refusal.TOO_FAR: "{start} is beyond how far ahead the service can be booked.",
+    scheduling.Refusal.TOO_MANY_SEATS: "A session of this service has fewer seats than that.",
+}
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def booking_for_token(token: str) -> Booking:
+    """The booking whose manage token is ``token``, or :class:`BookingNotFound`."""
+    booking = (
+        Booking.objects.select_related("service").filter(manage_token_hash=hash_token(token))
+    ).first()
+    if booking is None:
+        raise BookingNotFound("No booking has this manage token.")
+    return booking
+
+
+def book(
+    service: Service,
+    *,
+    start: datetime,
+    customer: Customer,
+    now: datetime,
+    duration_minutes: int | None = None,
+    seats: int = 1,
+    hold: bool = False,
+) -> tuple[Booking, str]:
+    """Book ``service`` from ``start``; the booking and its manage token (shown once).
+
+    The booking is ``held`` for :data:`HOLD_MINUTES` when ``hold`` is set,
+    else ``pending`` if the service requires approval, else ``confirmed``.
+    Raises :class:`StartRefused`, :class:`SlotUnavailable`,
+    :class:`ResourcesBusy` or ``DurationNotOffered``; on any of them nothing
+    is written.
+    """
+    _check_start_and_seats(start, seats, now)
+    _check_customer(customer)
+    duration = offered_duration(service, duration_minutes)
+    end = start + timedelta(minutes=duration)
+    token = secrets.token_urlsafe(32)
+    if hold:
+        status, expires_at = BookingStatus.HELD, now + timedelta(minutes=HOLD_MINUTES)
+    else:
+        status = BookingStatus.PENDING if service.requires_approval else BookingStatus.CONFIRMED
+        expires_at = None
+
+    def attempt() -> Booking:
+        picked, resources = _checked_resources(service, start, duration, seats, now)
+        booking = Booking.objects.create(
+            organization_id=service.organization_id,
+            service=service,
+            starts_at=start,
+            ends_at=end,
+            seats=seats,
+            status=status,
+            expires_at=expires_at,
+            customer_name=customer.name,
+            customer_email=customer.email,
+            customer_phone=customer.phone,
+            customer_time_zone=customer.time_zone,
+            manage_token_hash=hash_token(token),
+            created_at=now,
+            updated_at=now,
+        )
+        _allocate(booking, service, picked, resources)
+        _log(booking, "booking.created", CancelledBy.CUSTOMER, now, status=status)
+        return booking
+
+    return _locked(attempt), token
+
+
+def reschedule(
+    booking: Booking, *, start: datetime, now: datetime, by: str = CancelledBy.CUSTOMER
+) -> Booking:
+    """Move ``booking`` to ``start`` in one transaction, keeping its identity, length and seats.
+
+    The new slot is checked as a new booking would be, except that the
+    booking does not conflict with itself; its resources are kept where they
+    can take the new slot. If the new slot cannot be had the booking stays
+    where it was.
+    """
+    _check_start_and_seats(start, booking.seats, now)
+    service = booking.service
+    duration = int((booking.ends_at - booking.starts_at).total_seconds() // 60)
+
+    def attempt() -> Booking:
+        current = _lock_booking(booking.pk)
+        if current.status not in BLOCKING_STATUSES or _expired(current, now):
+            raise InvalidTransition(f"A {current.status} booking cannot be moved.")
+        held = set(current.allocations.values_list("resource_id", flat=True))
+        picked, resources = _checked_resources(
+            service, start, duration, current.seats, now, exclude=current, prefer=held
+        )
+        old = (current.starts_at.isoformat(), current.ends_at.isoformat())
+        current.allocations.all().delete()
+        current.starts_at, current.ends_at = start, start + timedelta(minutes=duration)
+        current.updated_at = now
+        current.save(update_fields=["starts_at", "ends_at", "updated_at"])
+        _allocate(current, service, picked, resources)
+        _log(current, "booking.rescheduled", by, now, old=old, new=current.starts_at.isoformat())
+        return current
+
+    return _locked(attempt)
+
+
+def approve(booking: Booking, *, now: datetime) -> Booking:
+    """Confirm a pending booking after re-checking, under the locks, that it still fits.
+
+    Hours or busy times may have changed since it was requested; notice and
+    horizon are judged as of the request. :class:`SlotUnavailable` if it no
+    longer fits (the booking stays pending, for staff to reject or move).
+    """
+    service = booking.service
+
+    def attempt() -> Booking:
+        current = _lock_booking(booking.pk)
+        if current.status != BookingStatus.PENDING:
+            raise InvalidTransition(
+                f"Only a pending booking can be approved, not a {current.status} one."
+            )
+        duration = int((current.ends_at - current.starts_at).total_seconds() // 60)
+        held = set(current.allocations.values_list("resource_id", flat=True))
+        _checked_resources(
+            service,
+            current.starts_at,
+            duration,
+            current.seats,
+            now,
+            exclude=current,
+            prefer=held,
+            require=held,
+            rules_now=current.created_at,
+        )
+        return _set_status(
+            current, BookingStatus.CONFIRMED, "booking.approved", CancelledBy.STAFF, now
+        )
+
+    return _locked(attempt)
+
+
+def reject(booking: Booking, *, now: datetime, reason: str = "") -> Booking:
+    """Turn down a pending booking: it is cancelled by staff and frees its slot."""
+    with transaction.atomic():
+        current = _lock_booking(booking.pk)
+        if current.status != BookingStatus.PENDING:
+            raise InvalidTransition(
+                f"Only a pending booking can be rejected, not a {current.status} one."
+            )
+        return _release(current, CancelledBy.STAFF, reason or "Rejected.", now, "booking.rejected")
+
+
+def confirm_hold(booking: Booking, *, now: datetime) -> Booking:
+    """A held booking goes ahead: confirmed, or pending if the service requires approval."""
+    with transaction.atomic():
+        current = _lock_booking(booking.pk)
+        if current.status != BookingStatus.HELD:
+            raise InvalidTransition(
+                f"Only a held booking can be confirmed, not a {current.status} one."
+            )
+        if _expired(current, now):
+            raise HoldExpired("The hold on this slot has expired; book it again if it is free.")
+        status = (
+            BookingStatus.PENDING if current.service.requires_approval else BookingStatus.CONFIRMED
+        )
+        return _set_status(current, status, "booking.hold_confirmed", CancelledBy.CUSTOMER, now)
+
+
+def cancel(booking: Booking, *, by: str, now: datetime, reason: str = "") -> Booking:
+    """Cancel ``booking`` (held, pending or confirmed) and free what it occupied."""
+    with transaction.atomic():
+        current = _lock_booking(booking.pk)
+        if current.status not in BLOCKING_STATUSES:
+            raise InvalidTransition(f"A {current.status} booking cannot be cancelled.")
+        return _release(current, by, reason, now, "booking.cancelled")
+
+
+def mark(booking: Booking, status: str, *, now: datetime) -> Booking:
+    """Record how a confirmed booking went: ``completed`` or ``no_show``, once it has started."""
+    if status not in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW):
+        raise InvalidTransition(f"A booking cannot be marked {status}.")
+    with transaction.atomic():
+        current = _lock_booking(booking.pk)
+        if current.status != BookingStatus.CONFIRMED:
+            raise InvalidTransition(f"Only a confirmed booking can be marked {status}.")
+        if current.starts_at > now:
+            raise InvalidTransition(f"A booking cannot be marked {status} before it starts.")
+        return _set_status(current, status, f"booking.{status}", CancelledBy.STAFF, now)
+
+
+def release_expired_holds(now: datetime, resource_ids: list[int] | None = None) -> int:
+    """Cancel holds that expired by ``now`` (on ``resource_ids`` only, if given); how many."""
+    with transaction.atomic():
+        return _release_expired_holds(now, resource_ids)
+
+
+def _release_expired_holds(now: datetime, resource_ids: list[int] | None) -> int:
+    holds = Booking.objects.filter(status=BookingStatus.HELD, expires_at__lte=now)
+    if resource_ids is not None:
+        on_them = Allocation.objects.filter(resource_id__in=resource_ids).values("booking_id")
+        holds = holds.filter(pk__in=on_them)
+    if connection.vendor == "postgresql":
+        holds = holds.select_for_update(of=("self",))
+    released = 0
+    for booking in holds.order_by("pk"):
+        _release(booking, CancelledBy.SYSTEM, "The hold expired.", now, "booking.hold_expired")
+        released += 1
+    return released
+
+
+# The shared machinery
+
+
+def _check_start_and_seats(start: datetime, seats: int, now: datetime) -> None:
+    if start.tzinfo is None or start.utcoffset() is None:
+        raise StartRefused("naive", "The start needs a UTC offset, e.g. 2026-07-01T09:00:00+01:00.")
+    if start <= now:
+        raise StartRefused("in-past", f"{start.isoformat()} is in the past.")
+    if not 1 <= seats <= MAX_SEATS:
+        raise StartRefused("seats", f"Seats must be between 1 and {MAX_SEATS}.")
+
+
+def _check_customer(customer: Customer) -> None:
+    if not customer.name.strip():
+        raise InvalidCustomer("The customer's name is missing.")
+    try:
+        validate_email(customer.email)
+    except ValidationError:
+        raise InvalidCustomer(f"{customer.email[:254]!r} is not an email address.") from None
+    try:
+        zone_named(customer.time_zone)
+    except ValueError:
+        raise InvalidCustomer(
+            f"{customer.time_zone[:64]!r} is not an IANA time zone name such as Europe/London."
+        ) from None
+
+
+def _checked_resources(
+    service: Service,
+    start: datetime,
+    duration: int,
+    seats: int,
+    now: datetime,
+    *,
+    exclude: Booking | None = None,
+    prefer: set[int] | None = None,
+    require: set[int] | None = None,
+    rules_now: datetime | None = None,
+) -> tuple[list[int], dict[int, Resource]]:
+    """Lock the service's resources, check ``start`` with the core; the resources to take.
+
+    ``prefer`` resources win the pick when they can take the booking;
+    ``require`` (for an approval) insists on them. Notice and horizon are
+    judged at ``rules_now`` (default ``now``).
+    """
+    pools, resources = load_pools(service)
+    if not pools or not all(pools):
+        raise SlotUnavailable(f"{service.name} has no resource that could take a booking.")
+    _lock_resources(sorted(resources))
+    release_expired_holds(now, sorted(resources))
+    rules = service_rules(service, duration)
+    margin = timedelta(days=8 if rules.limits.any else 2)
+    calendars = load_calendars(
+        service,
+        pools,
+        resources,
+        start - margin,
+        start + timedelta(minutes=duration) + margin,
+        now=now,
+        exclude_booking=exclude.pk if exclude is not None else None,
+    )
+    result = scheduling.check_start(
+        rules, calendars, start=start, now=rules_now or now, seats=seats
+    )
+    if result.refusal is scheduling.Refusal.UNAVAILABLE:
+        raise SlotUnavailable(f"{start.isoformat()} is taken.")
+    if result.refusal is not None:
+        raise StartRefused(
+            result.refusal, _REFUSALS[result.refusal].format(start=start.isoformat())
+        )
+    picked = result.pick()
+    if prefer:
+        kept = []
+        for pool, choice in zip(result.pools, picked, strict=True):
+            mine = [c.key for c in pool if c.key in prefer and c.key not in kept]
+            kept.append(mine[0] if mine else choice)
+        picked = kept
+    if require is not None and set(picked) != require:
+        raise SlotUnavailable("The booking no longer fits its resources at that time.")
+    return [int(key) for key in picked], resources  # type: ignore[call-overload]
+
+
+def _lock_resources(ids: list[int]) -> None:
+    """Row locks on the resources, in id order. SQLite's IMMEDIATE transaction already
+    holds the database's write lock."""
+    if connection.vendor != "postgresql":
+        return
+    table = ResourceRow._meta.db_table
+    placeholders = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE id IN ({placeholders}) ORDER BY id FOR UPDATE",  # noqa: S608
+            ids,
+        )
+        cursor.fetchall()
+
+
+def _lock_booking(pk: int) -> Booking:
+    rows = Booking.objects.select_related("service").filter(pk=pk)
+    if connection.vendor == "postgresql":
+        rows = rows.select_for_update(of=("self",))
+    booking = rows.first()
+    if booking is None:
+        raise BookingNotFound("The booking no longer exists.")
+    return booking
+
+
+def _allocate(
+    booking: Booking, service: Service, picked: list[int], resources: dict[int, Resource]
+) -> None:
+    group = service.seats_per_slot is not None
+    blocked_start = booking.starts_at - timedelta(minutes=service.buffer_before_minutes)
+    blocked_end = booking.ends_at + timedelta(minutes=service.buffer_after_minutes)
+    Allocation.objects.bulk_create(
+        Allocation(
+            organization_id=booking.organization_id,
+            booking=booking,
+            resource_id=rid,
+            blocked_start=blocked_start,
+            blocked_end=blocked_end,
+            # A group session holds one unit however many seats it sells.
+            units=1 if group else booking.seats,
+            exclusive=not group and resources[rid].capacity == 1,
+        )
+        for rid in picked
+    )
+
+
+def _set_status(booking: Booking, status: str, action: str, by: str, now: datetime) -> Booking:
+    old = booking.status
+    booking.status = status
+    booking.expires_at = None
+    booking.updated_at = now
+    booking.save(update_fields=["status", "expires_at", "updated_at"])
+    _log(booking, action, by, now, old=old, new=status)
+    return booking
+
+
+def _release(booking: Booking, by: str, reason: str, now: datetime, action: str) -> Booking:
+    booking.allocations.all().delete()
+    booking.status = BookingStatus.CANCELLED
+    booking.expires_at = None
+    booking.cancelled_at = now
+    booking.cancelled_by = by
+    booking.cancel_reason = reason[:500]
+    booking.updated_at = now
+    booking.save(
+        update_fields=[
+            "status", "expires_at", "cancelled_at", "cancelled_by", "cancel_reason", "updated_at"
+        ]
+    )  # fmt: skip
+    _log(booking, action, by, now, reason=reason[:500])
+    return booking
+
+
+def _expired(booking: Booking, now: datetime) -> bool:
+    return (
+        booking.status == BookingStatus.HELD
+        and booking.expires_at is not None
+        and booking.expires_at <= now
+    )
+
+
+def _log(booking: Booking, action: str, by: str, now: datetime, **data: object) -> None:
+    BookingEvent.objects.create(
+        organization_id=booking.organization_id,
+        booking=booking,
+        at=now,
+        action=action,
+        actor=by,
+        data=data,
+    )
+
+
+def _locked[T](operation: Callable[[], T]) -> T:
+    """Run ``operation`` in a transaction, again after a lock timeout or deadlock."""
+    for attempt in range(ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return operation()
+        except IntegrityError as error:
+            if _pgcode(error) == _EXCLUSION_VIOLATION:
+                raise SlotUnavailable("That time was taken a moment ago.") from error
+            raise
+        except OperationalError as error:
+            if not _retryable(error) or attempt == ATTEMPTS - 1:
+                if _retryable(error):
+                    raise ResourcesBusy(
+                        "Too many bookings are being made for these resources right now; "
+                        "try again in a moment."
+                    ) from error
+                raise
+            time.sleep(0.05 * (attempt + 1) + secrets.randbelow(50) / 1000)
+    raise AssertionError("unreachable")
+
+
+def _pgcode(error: DatabaseError) -> str | None:
+    cause = error.__cause__
+    return getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+
+
+def _retryable(error: OperationalError) -> bool:
+    if connection.vendor == "postgresql":
+        return _pgcode(error) in _RETRY
+    return "locked" in str(error)
