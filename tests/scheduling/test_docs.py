@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["intervals", "zones", "rules", "inputs", "output", "slots", "fit"]
+MODULES = ["intervals", "zones", "rules", "inputs", "output", "slots", "fit", "recurrence"]
 
 
 @pytest.mark.parametrize("name", MODULES)

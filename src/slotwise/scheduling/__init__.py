@@ -25,6 +25,7 @@ from slotwise.scheduling.intervals import (
     union,
 )
 from slotwise.scheduling.output import Slot, SlotDay, iso_local
+from slotwise.scheduling.recurrence import Occurrence, RecurrenceError, expand
 from slotwise.scheduling.rules import (
     Closure,
     DateOverride,
@@ -45,6 +46,8 @@ __all__ = [
     "HolidayCalendar",
     "Hours",
     "Limits",
+    "Occurrence",
+    "RecurrenceError",
     "Refusal",
     "ResourceCalendar",
     "Schedule",
@@ -56,6 +59,7 @@ __all__ = [
     "ZoneWindow",
     "check_start",
     "contains",
+    "expand",
     "find_slots",
     "instant",
     "intersect",
