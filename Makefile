@@ -9,13 +9,14 @@ STAMP := $(VENV)/.installed
 LINT_PATHS := $(wildcard src tests bench)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint bench lock clean venv
+.PHONY: help run test lint bench stress lock clean venv
 
 help:
 	@echo "make run    serve slotwise with its demo data on http://127.0.0.1:8000"
 	@echo "make test   run the tests on SQLite, then on PostgreSQL"
 	@echo "make lint   ruff (lint and format) and mypy"
 	@echo "make bench  the speed figures"
+	@echo "make stress the race proof: 64 clients, two server processes, SQLite then PostgreSQL"
 	@echo "make lock   re-resolve requirements.lock from pyproject.toml"
 	@echo "make clean  remove the virtualenv, caches and var/ (the local database)"
 
@@ -36,6 +37,10 @@ lint: venv
 
 bench: venv
 	$(BIN)/python bench/run.py
+
+stress: venv
+	$(BIN)/pytest -q -s tests/stress
+	SLOTWISE_TEST_DATABASE=postgres $(BIN)/pytest -q -s tests/stress
 
 lock: venv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal \

@@ -14,6 +14,7 @@ from slotwise import config
 deployment = config.load(os.environ)
 
 DEBUG = deployment.debug
+SLOTWISE_PRODUCTION = deployment.production
 SECRET_KEY = deployment.secret_key
 ALLOWED_HOSTS = deployment.allowed_hosts
 

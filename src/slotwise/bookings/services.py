@@ -25,12 +25,14 @@ Operations take ``now`` and return or raise; nothing here knows HTTP.
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
@@ -431,10 +433,18 @@ def _checked_resources(
     return [int(key) for key in picked], resources  # type: ignore[call-overload]
 
 
+def guarded() -> bool:
+    """Whether bookings lock what they book: always, except in the stress test's
+    demonstration that the race is real (``SLOTWISE_STRESS_UNGUARDED=1``, refused in
+    production)."""
+    unguarded = os.environ.get("SLOTWISE_STRESS_UNGUARDED") == "1"
+    return not unguarded or settings.SLOTWISE_PRODUCTION
+
+
 def _lock_resources(ids: list[int]) -> None:
     """Row locks on the resources, in id order. SQLite's IMMEDIATE transaction already
     holds the database's write lock."""
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or not guarded():
         return
     table = ResourceRow._meta.db_table
     placeholders = ", ".join(["%s"] * len(ids))
@@ -472,7 +482,7 @@ def _allocate(
             blocked_end=blocked_end,
             # A group session holds one unit however many seats it sells.
             units=1 if group else booking.seats,
-            exclusive=not group and resources[rid].capacity == 1,
+            exclusive=not group and resources[rid].capacity == 1 and guarded(),
         )
         for rid in picked
     )
