@@ -20,7 +20,7 @@ def test_help_lists_every_command(capsys):
 
     assert exited.value.code == 0
     out = capsys.readouterr().out
-    for command in ("run", "serve", "worker", "migrate", "demo", "manage"):
+    for command in ("run", "serve", "worker", "migrate", "demo", "api-key", "manage"):
         assert command in out
 
 
@@ -64,6 +64,40 @@ def test_manage_hands_everything_to_django(capsys, db):
     assert cli.main(["manage", "check"]) == 0
 
     assert "System check identified no issues" in capsys.readouterr().out
+
+
+def test_api_key_prints_a_new_key_once(capsys, db, make_org):
+    from slotwise.organizations.services import organization_for_api_key
+
+    org = make_org(slug="harbour", name="Harbour")
+
+    assert cli.main(["api-key", "harbour", "Front desk"]) == 0
+
+    out, err = capsys.readouterr()
+    key = out.strip()
+    assert out == f"{key}\n"
+    assert organization_for_api_key(key) == org
+    assert "Front desk" in err
+    assert "shown only now" in err
+    assert key not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["api-key", "nobody", "Front desk"], "there is no organization 'nobody'"),
+        (["api-key", "harbour", ""], "name: This field cannot be blank."),
+    ],
+    ids=["unknown-organization", "blank-name"],
+)
+def test_api_key_refusals_go_to_stderr(capsys, db, make_org, argv, message):
+    make_org(slug="harbour")
+
+    assert cli.main(argv) == 1
+
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert message in err
 
 
 # Supervising the web server and the worker

@@ -5,6 +5,7 @@
     slotwise worker           the background task worker
     slotwise migrate          create or update the database tables
     slotwise demo             load the demo data and say where to look
+    slotwise api-key ORG NAME issue an API key for the staff API of organization ORG
     slotwise manage ARGS...   any Django management command
 
 Every command uses ``slotwise.settings`` unless ``DJANGO_SETTINGS_MODULE``
@@ -71,6 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
         command=migrate
     )
     commands.add_parser("demo", help="load the demo data").set_defaults(command=demo)
+    key_parser = commands.add_parser(
+        "api-key",
+        help="issue an API key for an organization's staff API, shown once",
+        description="Issue an API key for the staff API; it is printed once and never stored.",
+    )
+    key_parser.add_argument("org_slug", metavar="ORG_SLUG", help="the organization's slug")
+    key_parser.add_argument("name", metavar="NAME", help="who or what will hold the key")
+    key_parser.set_defaults(command=api_key)
     # Only listed here for --help; main() hands `manage` to Django before parsing.
     commands.add_parser("manage", help="run a Django management command", add_help=False)
     return parser
@@ -127,6 +136,33 @@ def migrate(args: argparse.Namespace) -> int:
 
 def demo(args: argparse.Namespace) -> int:
     print(_load_demo())
+    return 0
+
+
+def api_key(args: argparse.Namespace) -> int:
+    """Print a new key on stdout, alone, so that it can be piped; the rest on stderr."""
+    _setup_django()
+    from django.core.exceptions import ValidationError
+
+    from slotwise.organizations.models import Organization
+    from slotwise.organizations.services import issue_api_key
+
+    organization = Organization.objects.filter(slug=args.org_slug).first()
+    if organization is None:
+        print(f"slotwise: there is no organization {args.org_slug!r}", file=sys.stderr)
+        return 1
+    try:
+        issued, key = issue_api_key(organization, args.name)
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            print(f"slotwise: {field}: {' '.join(messages)}", file=sys.stderr)
+        return 1
+    print(key)
+    print(
+        f"API key {issued.prefix} ({issued.name}) for {organization.name}. It is shown only "
+        "now: store it somewhere safe. Send it as 'Authorization: Bearer <key>'.",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
-from ninja.errors import HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 __all__ = [
     "PROBLEM_CONTENT_TYPE",
@@ -25,6 +25,7 @@ __all__ = [
     "not_found",
     "problem_response",
     "problem_type",
+    "unauthorized",
 ]
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -78,6 +79,20 @@ def install_problem_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(ValidationError, _validation_problem)
     api.add_exception_handler(Http404, lambda request, exc: not_found())
     api.add_exception_handler(HttpError, _http_error_problem)
+    api.add_exception_handler(AuthenticationError, unauthorized)
+
+
+def unauthorized(request: HttpRequest, exc: Exception | None = None) -> HttpResponse:
+    """401 for a request without usable credentials, with its RFC 6750 challenge."""
+    if request.headers.get("Authorization", "").lower().startswith("bearer "):
+        detail = "The API key is not valid: it is mistyped, unknown or revoked."
+        challenge = 'Bearer error="invalid_token"'
+    else:
+        detail = "Send an organization API key in the header 'Authorization: Bearer <key>'."
+        challenge = "Bearer"
+    response = problem_response(401, "unauthorized", "Unauthorized", detail)
+    response["WWW-Authenticate"] = challenge
+    return response
 
 
 def _validation_problem(request: HttpRequest, exc: ValidationError) -> HttpResponse:

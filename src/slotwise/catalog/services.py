@@ -1,32 +1,74 @@
-"""Reading the catalog: what can be booked, and its rows as the scheduling core's types.
+"""The catalog's operations: reading it for the slot finder, and changing it for staff.
 
 The slot finder needs a service's rules and, per resource, its opening
 hours. Hours are loaded for many schedules at once, restricted to the dates
 asked about, in one query however many schedules and rules there are.
+
+Staff operations (``create_*``, ``update_*``, ``access_*``, ``*_of``) take
+the acting organization first and never see another one's rows: an id of
+another organization is :class:`NotFound`, exactly like a missing one. Each
+change is one transaction; invalid input raises an :class:`InvalidInput`
+subclass carrying every complaint by field, and writes nothing.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection
-from django.db.models import Prefetch
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Model, Prefetch, QuerySet
+from django.utils.text import slugify
 
 from slotwise import scheduling
 from slotwise.catalog.models import (
     Closure,
     DateOverride,
     DateOverrideHours,
+    Resource,
+    ResourceKind,
+    Schedule,
     Service,
+    ServiceRequirement,
     WeeklyRule,
 )
+from slotwise.catalog.models.hours import MIDNIGHT
 from slotwise.organizations.models import Organization
 
-__all__ = ["ScheduleHours", "bookable_offerings", "load_hours", "service_rules"]
+__all__ = [
+    "CatalogError",
+    "ClosureInput",
+    "DateOverrideInput",
+    "InvalidInput",
+    "InvalidResource",
+    "InvalidSchedule",
+    "InvalidService",
+    "NotFound",
+    "RequirementInput",
+    "ScheduleHours",
+    "WeeklyRuleInput",
+    "access_resource",
+    "access_schedule",
+    "access_service",
+    "bookable_offerings",
+    "create_resource",
+    "create_schedule",
+    "create_service",
+    "deactivate_resource",
+    "load_hours",
+    "resources_of",
+    "schedules_of",
+    "service_rules",
+    "services_of",
+    "update_resource",
+    "update_schedule",
+    "update_service",
+]
 
 
 def bookable_offerings() -> list[Organization]:
@@ -173,3 +215,496 @@ def _date(value: date | str | None) -> date | None:
 
 def _holiday_calendar(country: str, subdivision: str) -> scheduling.HolidayCalendar | None:
     return scheduling.HolidayCalendar(country, subdivision or None) if country else None
+
+
+# Staff operations: the catalog as an organization's staff change it.
+
+
+class CatalogError(Exception):
+    """A change to the catalog that cannot be made as asked; the message says why."""
+
+
+class NotFound(CatalogError):
+    """No such row in the acting organization (another organization's looks the same)."""
+
+
+class InvalidInput(CatalogError):
+    """Input the catalog refuses: ``errors`` maps each offending field to what is
+    wrong with it (``{"weekly_rules.2.end": ["..."]}``); ``__all__`` holds the rest."""
+
+    def __init__(self, errors: Mapping[str, list[str]]) -> None:
+        self.errors = dict(errors)
+        super().__init__(f"Check these fields: {', '.join(self.errors)}.")
+
+
+class InvalidResource(InvalidInput):
+    pass
+
+
+class InvalidSchedule(InvalidInput):
+    pass
+
+
+class InvalidService(InvalidInput):
+    pass
+
+
+Errors = dict[str, list[str]]
+
+RESOURCE_FIELDS = frozenset({"name", "kind", "capacity", "time_zone", "schedule_id", "active"})
+SCHEDULE_FIELDS = frozenset({"name", "holiday_country", "holiday_subdivision"})
+SCHEDULE_LISTS = frozenset({"weekly_rules", "overrides", "closures"})
+SERVICE_FIELDS = frozenset(
+    {
+        "name",
+        "slug",
+        "durations",
+        "step_minutes",
+        "buffer_before_minutes",
+        "buffer_after_minutes",
+        "min_notice_minutes",
+        "horizon_days",
+        "seats_per_slot",
+        "max_bookings_per_day",
+        "max_minutes_per_day",
+        "max_bookings_per_week",
+        "max_minutes_per_week",
+        "price_minor",
+        "currency",
+        "requires_approval",
+        "active",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyRuleInput:
+    """Open every ``weekday`` (0 is Monday) from ``start`` to ``end``; an ``end`` of
+    ``time(0)`` is the end of the day."""
+
+    weekday: int
+    start: time
+    end: time
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DateOverrideInput:
+    """On ``date``, open during ``hours`` only; no hours closes the day."""
+
+    date: date
+    hours: tuple[tuple[time, time], ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClosureInput:
+    first: date
+    last: date
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RequirementInput:
+    """One resource of ``kind`` per booking, from ``pool`` (resource ids) if given."""
+
+    kind: str
+    pool: tuple[int, ...] = ()
+
+
+# Resources
+
+
+def resources_of(organization: Organization) -> list[Resource]:
+    return list(Resource.objects.filter(organization=organization).order_by("name", "id"))
+
+
+def access_resource(organization: Organization, resource_id: int) -> Resource:
+    """The resource ``resource_id`` of ``organization``, or :class:`NotFound`."""
+    return _access(Resource.objects.all(), organization, resource_id, "resource")
+
+
+@transaction.atomic
+def create_resource(organization: Organization, fields: Mapping[str, Any]) -> Resource:
+    """A new resource from ``fields`` (see :data:`RESOURCE_FIELDS`; ``name`` and
+    ``kind`` are needed, the zone defaults to the organization's), or
+    :class:`InvalidResource`."""
+    resource = Resource(organization=organization, time_zone=organization.time_zone)
+    _save_resource(resource, fields)
+    return resource
+
+
+@transaction.atomic
+def update_resource(
+    organization: Organization, resource_id: int, changes: Mapping[str, Any]
+) -> Resource:
+    """The resource with ``changes`` made, or :class:`NotFound` / :class:`InvalidResource`."""
+    resource = _access(Resource.objects.select_for_update(), organization, resource_id, "resource")
+    _save_resource(resource, changes)
+    return resource
+
+
+def deactivate_resource(organization: Organization, resource_id: int) -> Resource:
+    """Take the resource out of every future slot; bookings on it stay as they are.
+
+    Resources are never deleted: bookings keep pointing at them.
+    """
+    return update_resource(organization, resource_id, {"active": False})
+
+
+def _save_resource(resource: Resource, fields: Mapping[str, Any]) -> None:
+    _assign(resource, fields, RESOURCE_FIELDS, frozenset())
+    errors: Errors = {}
+    if resource.schedule_id is not None:
+        schedule = Schedule.objects.filter(
+            organization_id=resource.organization_id, pk=resource.schedule_id
+        ).first()
+        if schedule is None:
+            errors["schedule_id"] = [f"There is no schedule {resource.schedule_id}."]
+        # Validation below reads the schedule: the one found, or none.
+        resource.schedule = schedule
+    _full_clean(resource, errors, names={"schedule": "schedule_id"})
+    if errors:
+        raise InvalidResource(errors)
+    resource.save()
+
+
+# Schedules
+
+
+def schedules_of(organization: Organization) -> list[Schedule]:
+    """The organization's schedules by name, with their rules, overrides and closures."""
+    return list(_schedules().filter(organization=organization).order_by("name", "id"))
+
+
+def access_schedule(organization: Organization, schedule_id: int) -> Schedule:
+    """The schedule ``schedule_id`` of ``organization`` with its rules, overrides and
+    closures, or :class:`NotFound`."""
+    return _access(_schedules(), organization, schedule_id, "schedule")
+
+
+@transaction.atomic
+def create_schedule(organization: Organization, fields: Mapping[str, Any]) -> Schedule:
+    """A new schedule from ``fields``: ``name``, ``holiday_country``,
+    ``holiday_subdivision``, and the lists ``weekly_rules``
+    (:class:`WeeklyRuleInput`), ``overrides`` (:class:`DateOverrideInput`) and
+    ``closures`` (:class:`ClosureInput`). Or :class:`InvalidSchedule`."""
+    schedule = Schedule(organization=organization)
+    _save_schedule(schedule, fields)
+    return access_schedule(organization, schedule.pk)
+
+
+@transaction.atomic
+def update_schedule(
+    organization: Organization, schedule_id: int, changes: Mapping[str, Any]
+) -> Schedule:
+    """The schedule with ``changes`` made (as for :func:`create_schedule`); a list
+    given replaces that list whole. Or :class:`NotFound` / :class:`InvalidSchedule`."""
+    # Locked, so that two replacements of the same list cannot interleave.
+    schedule = _access(Schedule.objects.select_for_update(), organization, schedule_id, "schedule")
+    _save_schedule(schedule, changes)
+    return access_schedule(organization, schedule.pk)
+
+
+def _schedules() -> QuerySet[Schedule]:
+    return Schedule.objects.prefetch_related(
+        Prefetch("weekly_rules", queryset=WeeklyRule.objects.order_by("weekday", "start", "id")),
+        Prefetch(
+            "overrides",
+            queryset=DateOverride.objects.order_by("date").prefetch_related(
+                Prefetch("hours", queryset=DateOverrideHours.objects.order_by("start", "id"))
+            ),
+        ),
+        Prefetch("closures", queryset=Closure.objects.order_by("first", "last", "id")),
+    )
+
+
+def _save_schedule(schedule: Schedule, fields: Mapping[str, Any]) -> None:
+    _assign(schedule, fields, SCHEDULE_FIELDS, SCHEDULE_LISTS)
+    # None, like "", means no public holidays.
+    schedule.holiday_country = schedule.holiday_country or ""
+    schedule.holiday_subdivision = schedule.holiday_subdivision or ""
+    lists = {name: fields[name] for name in SCHEDULE_LISTS & fields.keys()}
+    errors = _holiday_errors(schedule.holiday_country, schedule.holiday_subdivision)
+    # The model's own holiday check would only repeat, less clearly, what is wrong.
+    holiday = frozenset({"holiday_country", "holiday_subdivision"}) if errors else frozenset()
+    _full_clean(schedule, errors, exclude=holiday)
+    rules = _weekly_rules(lists.get("weekly_rules", ()), errors)
+    overrides = _overrides(lists.get("overrides", ()), errors)
+    closures = _closures(lists.get("closures", ()), errors)
+    for name, value in lists.items():
+        if value is None:
+            errors[name] = ["Give a list; an empty one removes them all."]
+    if errors:
+        raise InvalidSchedule(errors)
+    schedule.save()
+    if "weekly_rules" in lists:
+        schedule.weekly_rules.all().delete()
+        for rule in rules:
+            rule.schedule = schedule
+        WeeklyRule.objects.bulk_create(rules)
+    if "overrides" in lists:
+        schedule.overrides.all().delete()
+        for override, _ in overrides:
+            override.schedule = schedule
+        DateOverride.objects.bulk_create(override for override, _ in overrides)
+        for override, hours in overrides:
+            for row in hours:
+                row.override = override
+        DateOverrideHours.objects.bulk_create(row for _, hours in overrides for row in hours)
+    if "closures" in lists:
+        schedule.closures.all().delete()
+        for closure in closures:
+            closure.schedule = schedule
+        Closure.objects.bulk_create(closures)
+
+
+def _holiday_errors(country: str, subdivision: str) -> Errors:
+    if not country:
+        if subdivision:
+            return {"holiday_subdivision": ["A subdivision needs holiday_country too."]}
+        return {}
+    import holidays  # here, not at the top: loading it takes a moment
+
+    known = holidays.list_supported_countries(include_aliases=False)
+    if country not in known:
+        return {
+            "holiday_country": [
+                f"There is no public-holiday calendar for {country[:10]!r}. "
+                "Give an ISO 3166-1 alpha-2 code such as GB, or leave it empty."
+            ]
+        }
+    if subdivision and subdivision not in known[country]:
+        listed = ", ".join(known[country]) or "none"
+        return {
+            "holiday_subdivision": [
+                f"{subdivision[:20]!r} is not a subdivision of {country}; "
+                f"these are: {listed}. Leave it empty for the national holidays."
+            ]
+        }
+    return {}
+
+
+def _ends_after_start(start: time, end: time) -> bool:
+    """As the hours tables' check constraint: ``end`` after ``start``, or 00:00 (24:00)."""
+    return end == MIDNIGHT or end > start
+
+
+_END_BEFORE_START = (
+    "Must be after start (24:00 is the end of the day); "
+    "split an opening past midnight into two, one on each day."
+)
+
+
+def _weekly_rules(rules: Sequence[WeeklyRuleInput] | None, errors: Errors) -> list[WeeklyRule]:
+    rows = []
+    for i, rule in enumerate(rules or ()):
+        row = WeeklyRule(
+            weekday=rule.weekday,
+            start=rule.start,
+            end=rule.end,
+            valid_from=rule.valid_from,
+            valid_until=rule.valid_until,
+        )
+        at = f"weekly_rules.{i}"
+        _clean_fields(row, errors, at, exclude={"schedule"})
+        if not _ends_after_start(rule.start, rule.end):
+            errors.setdefault(f"{at}.end", []).append(_END_BEFORE_START)
+        if rule.valid_from and rule.valid_until and rule.valid_until < rule.valid_from:
+            errors.setdefault(f"{at}.valid_until", []).append("Must not be before valid_from.")
+        rows.append(row)
+    return rows
+
+
+def _overrides(
+    overrides: Sequence[DateOverrideInput] | None, errors: Errors
+) -> list[tuple[DateOverride, list[DateOverrideHours]]]:
+    rows = []
+    seen: set[date] = set()
+    for i, override in enumerate(overrides or ()):
+        at = f"overrides.{i}"
+        row = DateOverride(date=override.date, note=override.note)
+        _clean_fields(row, errors, at, exclude={"schedule"})
+        if override.date in seen:
+            errors.setdefault(f"{at}.date", []).append(
+                "Another override in the list has this date; give each date once."
+            )
+        seen.add(override.date)
+        hours = []
+        for j, (start, end) in enumerate(override.hours):
+            if not _ends_after_start(start, end):
+                errors.setdefault(f"{at}.hours.{j}.end", []).append(_END_BEFORE_START)
+            hours.append(DateOverrideHours(start=start, end=end))
+        rows.append((row, hours))
+    return rows
+
+
+def _closures(closures: Sequence[ClosureInput] | None, errors: Errors) -> list[Closure]:
+    rows = []
+    for i, closure in enumerate(closures or ()):
+        at = f"closures.{i}"
+        row = Closure(first=closure.first, last=closure.last, reason=closure.reason)
+        _clean_fields(row, errors, at, exclude={"schedule"})
+        if closure.last < closure.first:
+            errors.setdefault(f"{at}.last", []).append("Must not be before first.")
+        rows.append(row)
+    return rows
+
+
+# Services
+
+
+def services_of(organization: Organization) -> list[Service]:
+    """The organization's services by name, inactive ones included, with requirements."""
+    return list(_services().filter(organization=organization).order_by("name", "id"))
+
+
+def access_service(organization: Organization, service_id: int) -> Service:
+    """The service ``service_id`` of ``organization`` with its requirements, or
+    :class:`NotFound`."""
+    return _access(_services(), organization, service_id, "service")
+
+
+@transaction.atomic
+def create_service(organization: Organization, fields: Mapping[str, Any]) -> Service:
+    """A new service from ``fields`` (see :data:`SERVICE_FIELDS`, plus
+    ``requirements``, a list of :class:`RequirementInput`), or :class:`InvalidService`.
+
+    ``slug`` defaults to the name's, ``currency`` to the organization's.
+    """
+    service = Service(organization=organization, currency=organization.currency)
+    if "slug" not in fields:
+        service.slug = slugify(fields.get("name") or "")
+    _save_service(service, fields)
+    return access_service(organization, service.pk)
+
+
+@transaction.atomic
+def update_service(
+    organization: Organization, service_id: int, changes: Mapping[str, Any]
+) -> Service:
+    """The service with ``changes`` made; ``requirements``, if given, replace the
+    old ones whole. Or :class:`NotFound` / :class:`InvalidService`."""
+    service = _access(Service.objects.select_for_update(), organization, service_id, "service")
+    _save_service(service, changes)
+    return access_service(organization, service.pk)
+
+
+def _services() -> QuerySet[Service]:
+    pool = Prefetch("pool", queryset=Resource.objects.only("id").order_by("id"))
+    return Service.objects.prefetch_related(
+        Prefetch(
+            "requirements",
+            queryset=ServiceRequirement.objects.order_by("ordering").prefetch_related(pool),
+        )
+    )
+
+
+def _save_service(service: Service, fields: Mapping[str, Any]) -> None:
+    _assign(service, fields, SERVICE_FIELDS, frozenset({"requirements"}))
+    errors: Errors = {}
+    if (
+        service.slug
+        and Service.objects.filter(organization_id=service.organization_id, slug=service.slug)
+        .exclude(pk=service.pk)
+        .exists()
+    ):
+        errors["slug"] = [f"Another service of this organization has the slug {service.slug!r}."]
+    _full_clean(service, errors, exclude=set(errors))
+    requirements = fields.get("requirements", ())
+    if requirements is None:
+        errors["requirements"] = ["Give a list; an empty one removes them all."]
+    else:
+        _check_requirements(service.organization_id, requirements, errors)
+    if errors:
+        raise InvalidService(errors)
+    try:
+        with transaction.atomic():
+            service.save()
+    except IntegrityError as exc:
+        # Checked above; only a service saved meanwhile with the same slug gets here.
+        raise InvalidService(
+            {"slug": [f"Another service of this organization has the slug {service.slug!r}."]}
+        ) from exc
+    if "requirements" in fields:
+        service.requirements.all().delete()
+        for ordering, need in enumerate(requirements):
+            requirement = ServiceRequirement.objects.create(
+                service=service, kind=need.kind, ordering=ordering
+            )
+            requirement.pool.set(sorted(set(need.pool)))
+
+
+def _check_requirements(
+    organization_id: int, requirements: Sequence[RequirementInput], errors: Errors
+) -> None:
+    wanted = {pk for need in requirements for pk in need.pool}
+    kinds = dict(
+        Resource.objects.filter(organization_id=organization_id, pk__in=wanted).values_list(
+            "pk", "kind"
+        )
+    )
+    for i, need in enumerate(requirements):
+        at = f"requirements.{i}"
+        if need.kind not in ResourceKind.values:
+            errors[f"{at}.kind"] = [f"Choose one of {', '.join(ResourceKind.values)}."]
+            continue
+        for pk in need.pool:
+            if pk not in kinds:
+                message = f"There is no resource {pk}."
+            elif kinds[pk] != need.kind:
+                message = f"Resource {pk} is a {kinds[pk]}, not a {need.kind}."
+            else:
+                continue
+            errors.setdefault(f"{at}.pool", []).append(message)
+
+
+# Shared by the staff operations
+
+
+def _access[M: Model](queryset: QuerySet[M], organization: Organization, pk: int, thing: str) -> M:
+    found = queryset.filter(organization=organization, pk=pk).first()
+    if found is None:
+        raise NotFound(f"There is no {thing} {pk}.")
+    return found
+
+
+def _assign(
+    row: Model, fields: Mapping[str, Any], settable: frozenset[str], lists: frozenset[str]
+) -> None:
+    """Set the ``settable`` fields given; ``lists`` are the caller's to save."""
+    unknown = fields.keys() - settable - lists
+    if unknown:
+        raise TypeError(f"{type(row).__name__} has no settable fields {sorted(unknown)}")
+    for name in settable & fields.keys():
+        setattr(row, name, fields[name])
+
+
+def _full_clean(
+    row: Model,
+    errors: Errors,
+    *,
+    exclude: set[str] | frozenset[str] = frozenset(),
+    names: Mapping[str, str] | None = None,
+) -> None:
+    """Add what ``row.full_clean()`` finds wrong to ``errors``, leaving out the
+    fields in ``exclude`` (already reported) and naming fields as ``names`` say."""
+    try:
+        row.full_clean(exclude=list(exclude))
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            if field not in exclude:
+                errors.setdefault((names or {}).get(field, field), []).extend(messages)
+
+
+def _clean_fields(row: Model, errors: Errors, at: str, *, exclude: set[str]) -> None:
+    """As :func:`_full_clean` for a row of a list: its fields only, keyed ``at.field``.
+
+    A list's constraints are checked by the caller, without a query per row.
+    """
+    try:
+        row.clean_fields(exclude=list(exclude))
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(f"{at}.{field}", []).extend(messages)

@@ -37,3 +37,35 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ApiKey(models.Model):
+    """A key that lets a program act for its organization on the staff API.
+
+    The key itself (``sw_<prefix>_<secret>``) is shown once when issued;
+    only ``prefix``, to find the row, and the SHA-256 of the whole key are
+    kept. A revoked key stays, so the record of who had access remains.
+    ``last_used_at`` is kept to within an hour (see
+    :func:`slotwise.organizations.services.organization_for_api_key`).
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=100, help_text="Who or what holds the key.")
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API key"
+        constraints = (
+            models.CheckConstraint(
+                condition=Exact(Length("secret_hash"), 64), name="api_key_secret_hash_sha256_hex"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
