@@ -56,16 +56,18 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from dateutil import rrule as dateutil_rrule  # type: ignore[import-untyped]
+from dateutil import rrule as dateutil_rrule
 
 __all__ = ["SKIPPED", "Occurrence", "RecurrenceError", "expand"]
 
 SKIPPED = "the clocks skip this time that day"
 """The reason an occurrence is not bookable when its wall time does not exist."""
 
-_FREQS = {
+_Freq = Literal[0, 1, 2, 3, 4, 5, 6]
+_FREQS: dict[str, _Freq] = {
     "DAILY": dateutil_rrule.DAILY,
     "WEEKLY": dateutil_rrule.WEEKLY,
     "MONTHLY": dateutil_rrule.MONTHLY,
@@ -122,12 +124,12 @@ class Occurrence:
 
 @dataclass(frozen=True, slots=True)
 class _Rule:
-    freq: int
+    freq: _Freq
     interval: int = 1
     count: int | None = None
     until_date: date | None = None
     until_instant: datetime | None = None
-    byweekday: tuple[object, ...] | None = None
+    byweekday: tuple[dateutil_rrule.weekday, ...] | None = None
     bymonthday: tuple[int, ...] | None = None
     wkst: int = 0
 
@@ -356,7 +358,7 @@ def _weekday(name: str, value: str) -> int:
     return _WEEKDAYS.index(value)
 
 
-def _byday(value: str, freq: str) -> tuple[object, ...]:
+def _byday(value: str, freq: str) -> tuple[dateutil_rrule.weekday, ...]:
     days = []
     for item in value.split(","):
         match = _BYDAY.fullmatch(item.strip())
