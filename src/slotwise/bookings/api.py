@@ -8,9 +8,8 @@ which is the booking's address from then on. Every POST takes an
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
@@ -19,21 +18,15 @@ from ninja import Body, Header, Path, Router, Schema
 from pydantic import Field
 
 from slotwise.api.idempotency import HEADER, idempotent
-from slotwise.api.problems import Problem, ValidationProblem, problem_response
+from slotwise.api.problems import Problem, ValidationProblem
 from slotwise.availability.services import (
-    MAX_DAYS,
-    DurationNotOffered,
-    InvalidTimeZone,
-    ServiceNotFound,
     SlotQueryError,
     customer_zone,
-    find_service_slots,
     get_bookable_service,
 )
 from slotwise.bookings import services
+from slotwise.bookings.answers import booking_response, problem_for
 from slotwise.bookings.models import Booking, CancelledBy
-from slotwise.catalog.models import Service
-from slotwise.scheduling import Refusal
 
 router = Router(tags=["bookings"])
 
@@ -45,7 +38,6 @@ IdempotencyHeader = Annotated[
         description="A random value (a UUID) that makes retrying this POST safe.",
     ),
 ]
-SUGGESTIONS = 3
 
 
 class CustomerIn(Schema):
@@ -136,12 +128,12 @@ def create_booking(
                 hold=data.hold,
             )
         except (SlotQueryError, services.BookingError) as error:
-            return _problem(
+            return problem_for(
                 error,
                 suggest=(data.service_id, data.start, data.customer.time_zone, data.seats),
                 duration=data.duration,
             )
-        return _booking_response(booking, zone.key, status=201, token=token)
+        return booking_response(booking, zone.key, status=201, token=token)
 
     return idempotent(request, "public", run)
 
@@ -151,8 +143,8 @@ def read_booking(request: HttpRequest, token: TokenPath) -> HttpResponse:
     try:
         booking = services.booking_for_token(token)
     except services.BookingError as error:
-        return _problem(error)
-    return _booking_response(booking)
+        return problem_for(error)
+    return booking_response(booking)
 
 
 @router.post(
@@ -216,135 +208,16 @@ def _manage(
         try:
             booking = services.booking_for_token(token)
         except services.BookingError as error:
-            return _problem(error)
+            return problem_for(error)
         try:
             booking = operation(booking, timezone.now())
         except (SlotQueryError, services.BookingError) as error:
             zone = booking.customer_time_zone or "UTC"
             start = wanted or booking.starts_at
             minutes = int((booking.ends_at - booking.starts_at).total_seconds() // 60)
-            return _problem(
+            return problem_for(
                 error, suggest=(booking.service_id, start, zone, booking.seats), duration=minutes
             )
-        return _booking_response(booking)
+        return booking_response(booking)
 
     return idempotent(request, f"manage:{services.hash_token(token)}", run)
-
-
-# Answers
-
-
-def _booking_response(
-    booking: Booking, zone_name: str | None = None, *, status: int = 200, token: str | None = None
-) -> HttpResponse:
-    zone = customer_zone(zone_name or booking.customer_time_zone or "UTC")
-    service: Service = booking.service
-    body = {
-        "status": booking.status,
-        "service": {"id": service.pk, "name": service.name},
-        "start": booking.starts_at.astimezone(zone).isoformat(),
-        "end": booking.ends_at.astimezone(zone).isoformat(),
-        "start_utc": _utc(booking.starts_at),
-        "end_utc": _utc(booking.ends_at),
-        "time_zone": zone.key,
-        "seats": booking.seats,
-        "expires_at": _utc(booking.expires_at) if booking.expires_at else None,
-        "customer": {
-            "name": booking.customer_name,
-            "email": booking.customer_email,
-            "phone": booking.customer_phone,
-        },
-        "cancelled_at": _utc(booking.cancelled_at) if booking.cancelled_at else None,
-        "cancelled_by": booking.cancelled_by,
-        "cancel_reason": booking.cancel_reason,
-        "history": [
-            {"at": _utc(at), "action": action}
-            for at, action in booking.events.order_by("at", "id").values_list("at", "action")
-        ],
-    }
-    if token is not None:
-        body["manage_token"] = token
-    return HttpResponse(json.dumps(body), status=status, content_type="application/json")
-
-
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-_START_PROBLEMS = {
-    "naive": ("naive-time", "Time without offset"),
-    "in-past": ("start-in-past", "Start in the past"),
-    "seats": ("invalid-seats", "Invalid number of seats"),
-    Refusal.NOT_ON_GRID: ("start-not-on-grid", "Not a start time of the service"),
-    Refusal.CLOSED: ("outside-hours", "Outside opening hours"),
-    Refusal.TOO_SOON: ("too-short-notice", "Too short notice"),
-    Refusal.TOO_FAR: ("beyond-horizon", "Too far ahead"),
-    Refusal.TOO_MANY_SEATS: ("invalid-seats", "Invalid number of seats"),
-}
-
-
-def _problem(
-    error: SlotQueryError | services.BookingError,
-    *,
-    suggest: tuple[int, datetime, str, int] | None = None,
-    duration: int | None = None,
-) -> HttpResponse:
-    """The problem answer for an error of the availability or booking services.
-
-    ``suggest`` (service id, start, zone, seats) lets a taken slot answer
-    with the next free ones.
-    """
-    if isinstance(error, ServiceNotFound | services.BookingNotFound):
-        return problem_response(404, "not-found", "Not found", str(error))
-    if isinstance(error, InvalidTimeZone):
-        return problem_response(400, "invalid-timezone", "Invalid time zone", str(error))
-    if isinstance(error, DurationNotOffered):
-        return problem_response(400, "duration-not-offered", "Duration not offered", str(error))
-    if isinstance(error, services.StartRefused):
-        kind, title = _START_PROBLEMS[error.refusal]
-        return problem_response(400, kind, title, str(error))
-    if isinstance(error, services.SlotUnavailable):
-        suggestions = _suggestions(*suggest, duration) if suggest else []
-        return problem_response(
-            409, "slot-unavailable", "Slot unavailable", str(error), suggestions=suggestions
-        )
-    if isinstance(error, services.InvalidCustomer):
-        return problem_response(400, "invalid-customer", "Invalid customer details", str(error))
-    if isinstance(error, services.HoldExpired):
-        return problem_response(410, "hold-expired", "Hold expired", str(error))
-    if isinstance(error, services.InvalidTransition):
-        return problem_response(409, "invalid-transition", "Not possible now", str(error))
-    if isinstance(error, services.ResourcesBusy):
-        response = problem_response(503, "resources-busy", "Busy, try again", str(error))
-        response["Retry-After"] = "1"
-        return response
-    return problem_response(400, "invalid-request", "Invalid request", str(error))
-
-
-def _suggestions(
-    service_id: int, start: datetime, zone_name: str, seats: int, duration: int | None
-) -> list[dict[str, str]]:
-    """The next few free starts after ``start``, within a week, in the customer's zone."""
-    try:
-        zone = customer_zone(zone_name)
-        service = get_bookable_service(service_id)
-        first = start.astimezone(zone).date()
-        days = find_service_slots(
-            service,
-            first=first,
-            last=first + timedelta(days=min(7, MAX_DAYS) - 1),
-            zone=zone,
-            now=timezone.now(),
-            duration_minutes=duration,
-            seats=seats,
-        )
-    except SlotQueryError:
-        return []
-    after = int(start.timestamp())
-    found = [
-        {"start": slot.start_iso(), "end": slot.end_iso()}
-        for day in days
-        for slot in day.slots
-        if slot.start_ts > after
-    ]
-    return found[:SUGGESTIONS]
