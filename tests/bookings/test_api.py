@@ -163,3 +163,48 @@ def test_a_person_and_a_room_booked_through_the_api(client, make_org, make_resou
     both = make_service(org, needs=[(ResourceKind.PERSON, None), (ResourceKind.ROOM, None)])
     assert post(client, "/api/v1/bookings", body(both)).status_code == 201
     assert post(client, "/api/v1/bookings", body(both)).status_code == 409
+
+
+def series_body(service, rrule, mode="all-or-nothing", start="2026-06-01T14:00:00+01:00"):
+    return {
+        "service_id": service.pk,
+        "start": start,
+        "recurrence": {"rrule": rrule, "mode": mode},
+        "customer": {"name": "Ada", "email": "ada@example.com", "time_zone": "America/New_York"},
+    }
+
+
+def test_a_weekly_series_through_the_api(client, service):
+    response = post(client, "/api/v1/bookings/series", series_body(service, "FREQ=WEEKLY;COUNT=3"))
+    assert response.status_code == 201, response.json()
+    answer = response.json()
+    assert [b["start"] for b in answer["bookings"]] == [
+        "2026-06-01T09:00:00-04:00", "2026-06-08T09:00:00-04:00", "2026-06-15T09:00:00-04:00"
+    ]  # fmt: skip
+    assert answer["skipped"] == []
+    token = answer["manage_token"]
+    cancelled = post(client, f"/api/v1/bookings/series/{token}/cancel",
+                     {"scope": "following", "occurrence": "2026-06-08T14:00:00+01:00"})  # fmt: skip
+    assert len(cancelled.json()["bookings"]) == 2
+    read = client.get(f"/api/v1/bookings/series/{token}").json()
+    assert [b["status"] for b in read["bookings"]] == ["confirmed", "cancelled", "cancelled"]
+
+
+def test_a_series_with_a_taken_date(client, service):
+    post(client, "/api/v1/bookings", body(service, start="2026-06-08T14:00:00+01:00"))
+    refused = post(client, "/api/v1/bookings/series", series_body(service, "FREQ=WEEKLY;COUNT=3"))
+    assert refused.status_code == 409
+    assert refused.json()["type"] == "urn:slotwise:problem:series-unavailable"
+    assert [s["date"] for s in refused.json()["skipped"]] == ["2026-06-08"]
+    partial = post(client, "/api/v1/bookings/series",
+                   series_body(service, "FREQ=WEEKLY;COUNT=3", mode="available"))  # fmt: skip
+    assert partial.status_code == 201
+    assert len(partial.json()["bookings"]) == 2
+    assert partial.json()["skipped"][0]["time"] == "14:00"
+
+
+def test_a_bad_rule_is_a_400(client, service):
+    response = post(client, "/api/v1/bookings/series", series_body(service, "FREQ=HOURLY;COUNT=3"))
+    assert response.status_code == 400
+    assert response.json()["type"] == "urn:slotwise:problem:invalid-recurrence"
+    assert not Booking.objects.exists()

@@ -25,11 +25,18 @@ from slotwise.availability.services import (
     get_bookable_service,
 )
 from slotwise.bookings import services
-from slotwise.bookings.models import Booking
+from slotwise.bookings.models import Booking, Series
 from slotwise.catalog.models import Service
 from slotwise.scheduling import Refusal
 
-__all__ = ["SUGGESTIONS", "booking_body", "booking_response", "problem_for"]
+__all__ = [
+    "SUGGESTIONS",
+    "booking_body",
+    "booking_response",
+    "problem_for",
+    "series_response",
+    "skipped_body",
+]
 
 SUGGESTIONS = 3
 
@@ -117,6 +124,16 @@ def problem_for(
         )
     if isinstance(error, services.InvalidCustomer):
         return problem_response(400, "invalid-customer", "Invalid customer details", str(error))
+    if isinstance(error, services.InvalidRecurrence):
+        return problem_response(400, "invalid-recurrence", "Invalid recurrence rule", str(error))
+    if isinstance(error, services.SeriesUnavailable):
+        return problem_response(
+            409,
+            "series-unavailable",
+            "Series unavailable",
+            str(error),
+            skipped=[skipped_body(s) for s in error.skipped],
+        )
     if isinstance(error, services.HoldExpired):
         return problem_response(410, "hold-expired", "Hold expired", str(error))
     if isinstance(error, services.InvalidTransition):
@@ -155,3 +172,35 @@ def _suggestions(
         if slot.start_ts > after
     ]
     return found[:SUGGESTIONS]
+
+
+def skipped_body(skipped: services.Skipped) -> dict[str, str]:
+    """An occurrence not booked: its date and wall-clock time on the series' clock, and why."""
+    return {
+        "date": skipped.wall.date().isoformat(),
+        "time": skipped.wall.strftime("%H:%M"),
+        "reason": skipped.reason,
+    }
+
+
+def series_response(
+    series: Series,
+    bookings: list[Booking],
+    skipped: list[services.Skipped] | None = None,
+    *,
+    zone_name: str | None = None,
+    status: int = 200,
+    token: str | None = None,
+) -> HttpResponse:
+    """A series with its bookings (times in ``zone_name``, default each customer's zone)."""
+    body: dict[str, Any] = {
+        "rrule": series.rrule,
+        "time_zone": series.time_zone,
+        "service": {"id": series.service_id, "name": series.service.name},
+        "bookings": [booking_body(b, zone_name) for b in bookings],
+    }
+    if skipped is not None:
+        body["skipped"] = [skipped_body(s) for s in skipped]
+    if token is not None:
+        body["manage_token"] = token
+    return HttpResponse(json.dumps(body), status=status, content_type="application/json")

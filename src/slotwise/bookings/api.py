@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -25,7 +25,7 @@ from slotwise.availability.services import (
     get_bookable_service,
 )
 from slotwise.bookings import services
-from slotwise.bookings.answers import booking_response, problem_for
+from slotwise.bookings.answers import booking_response, problem_for, series_response
 from slotwise.bookings.models import Booking, CancelledBy
 
 router = Router(tags=["bookings"])
@@ -116,12 +116,7 @@ def create_booking(
             booking, token = services.book(
                 service,
                 start=data.start,
-                customer=services.Customer(
-                    name=data.customer.name,
-                    email=str(data.customer.email),
-                    phone=data.customer.phone,
-                    time_zone=data.customer.time_zone,
-                ),
+                customer=_customer(data.customer),
                 now=timezone.now(),
                 duration_minutes=data.duration,
                 seats=data.seats,
@@ -136,6 +131,139 @@ def create_booking(
         return booking_response(booking, zone.key, status=201, token=token)
 
     return idempotent(request, "public", run)
+
+
+class RecurrenceIn(Schema):
+    rrule: str = Field(
+        max_length=500,
+        description="RFC 5545 RRULE: FREQ=DAILY, WEEKLY or MONTHLY (BYDAY=2TU, -1FR), "
+        "INTERVAL, and COUNT or UNTIL; e.g. FREQ=WEEKLY;INTERVAL=2;COUNT=6.",
+    )
+    mode: Literal["all-or-nothing", "available"] = Field(
+        default="all-or-nothing",
+        description="Book only if every occurrence is free, or book the free ones and "
+        "list the rest under skipped.",
+    )
+
+
+class SeriesIn(Schema):
+    service_id: int = Field(ge=1, le=2**63 - 1)
+    start: datetime = Field(description="The first occurrence, ISO 8601 with an offset.")
+    duration: int | None = Field(default=None, ge=1)
+    seats: int = Field(default=1, ge=1, le=services.MAX_SEATS)
+    recurrence: RecurrenceIn
+    customer: CustomerIn
+
+
+class SkippedOut(Schema):
+    date: str
+    time: str
+    reason: str
+
+
+class SeriesOut(Schema):
+    rrule: str
+    time_zone: str = Field(description="The wall clock the rule runs on.")
+    service: dict[str, Any]
+    bookings: list[BookingOut]
+    skipped: list[SkippedOut] | None = None
+    manage_token: str | None = Field(default=None, description="Only in the answer to booking.")
+
+
+class SeriesCancelIn(Schema):
+    scope: Literal["one", "following", "all"]
+    occurrence: datetime | None = Field(
+        default=None, description="Start of the occurrence, for one and following."
+    )
+    reason: str = Field(default="", max_length=500)
+
+
+@router.post(
+    "/series",
+    response={201: SeriesOut, 400: Problem, **ERRORS, 503: Problem},
+    summary="Book a recurring series",
+)
+def create_series(
+    request: HttpRequest, data: SeriesIn, idempotency_key: IdempotencyHeader = None
+) -> HttpResponse:
+    """Book every occurrence of ``recurrence.rrule`` from ``start``, in one transaction.
+
+    The rule runs on the provider's wall clock: a weekly 14:00 stays 14:00
+    across DST. ``all-or-nothing`` answers ``409 series-unavailable`` with
+    the dates that cannot be had when any cannot; ``available`` books the
+    free ones and lists the others under ``skipped``.
+    """
+
+    def run() -> HttpResponse:
+        try:
+            zone = customer_zone(data.customer.time_zone)
+            service = get_bookable_service(data.service_id)
+            booked = services.book_series(
+                service,
+                first_start=data.start,
+                rrule=data.recurrence.rrule,
+                customer=_customer(data.customer),
+                now=timezone.now(),
+                all_or_nothing=data.recurrence.mode == "all-or-nothing",
+                duration_minutes=data.duration,
+                seats=data.seats,
+            )
+        except (SlotQueryError, services.BookingError) as error:
+            return problem_for(error)
+        return series_response(
+            booked.series, booked.bookings, booked.skipped,
+            zone_name=zone.key, status=201, token=booked.token,
+        )  # fmt: skip
+
+    return idempotent(request, "public", run)
+
+
+@router.get(
+    "/series/{token}", response={200: SeriesOut, **ERRORS}, summary="Read a recurring series"
+)
+def read_series(request: HttpRequest, token: TokenPath) -> HttpResponse:
+    try:
+        series = services.series_for_token(token)
+    except services.BookingError as error:
+        return problem_for(error)
+    return series_response(series, list(series.bookings.order_by("starts_at", "pk")))
+
+
+@router.post(
+    "/series/{token}/cancel",
+    response={200: SeriesOut, **ERRORS},
+    summary="Cancel one occurrence, it and the following, or all",
+)
+def cancel_series(
+    request: HttpRequest,
+    token: TokenPath,
+    data: SeriesCancelIn,
+    idempotency_key: IdempotencyHeader = None,
+) -> HttpResponse:
+    """Answers the series with the cancelled bookings only."""
+
+    def run() -> HttpResponse:
+        try:
+            series = services.series_for_token(token)
+            cancelled = services.cancel_series(
+                series,
+                scope=data.scope,
+                occurrence=data.occurrence,
+                by=CancelledBy.CUSTOMER,
+                now=timezone.now(),
+                reason=data.reason,
+            )
+        except services.BookingError as error:
+            return problem_for(error)
+        return series_response(series, cancelled)
+
+    return idempotent(request, f"series:{services.hash_token(token)}", run)
+
+
+def _customer(data: CustomerIn) -> services.Customer:
+    return services.Customer(
+        name=data.name, email=data.email, phone=data.phone, time_zone=data.time_zone
+    )
 
 
 @router.get("/manage/{token}", response={200: BookingOut, **ERRORS}, summary="Read a booking")

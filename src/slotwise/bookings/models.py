@@ -145,7 +145,9 @@ class Series(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="series")
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="series")
     rrule = models.CharField(max_length=500)
-    time_zone = models.CharField(max_length=64)
+    time_zone = models.CharField(max_length=64, help_text="The wall clock the rule runs on.")
+    # SHA-256 of the series' manage token, shown once, as for a booking.
+    manage_token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
