@@ -1,8 +1,9 @@
 """The race proof: many clients on two server processes fight for the last places.
 
-64 clients, released together, each book one of a handful of contested
-slots through the HTTP API of a gunicorn with two worker processes, on the
-database the tests run on. Exactly what the slots can hold succeeds, every
+64 clients, released together, book, join a class, move existing bookings
+and book weekly series, all on a handful of contested slots, through the
+HTTP API of a gunicorn with two worker processes, on the database the tests
+run on. Exactly what the slots can hold succeeds, every
 other request gets a clean 409, and a scan of the database finds no instant
 where a resource holds more than its capacity. On PostgreSQL the same race
 is first run with the guard switched off, to prove the race is real.
@@ -26,6 +27,7 @@ import urllib.request
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as wall
 from pathlib import Path
@@ -34,9 +36,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
+from slotwise.bookings import services
 from slotwise.bookings.models import BLOCKING_STATUSES, Allocation, Booking
-from slotwise.catalog.models import ResourceKind
+from slotwise.catalog.models import ResourceKind, Service
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -50,41 +54,79 @@ def _monday() -> date:
     return today + timedelta(days=7 - today.weekday())
 
 
+@dataclass
+class Scenario:
+    """What the clients fight over.
+
+    Ann (one person) has five contested hours on a Monday; the studio has an
+    8-seat class at 15:00. Eight customers already booked Ann on the Tuesday
+    and try to move there; eight others book weekly series of two from the
+    contested hours.
+    """
+
+    haircut: Service
+    yoga: Service
+    hours: list[datetime]
+    yoga_at: datetime
+    movers: list[tuple[str, Booking]] = field(default_factory=list)
+
+
 @pytest.fixture
-def contested(make_org, make_resource, make_service):
-    """One person (5 one-hour slots on a Monday) and a room with an 8-seat class at 15:00."""
+def contested(make_org, make_resource, make_service) -> Scenario:
     org = make_org()
     make_resource(org, name="Ann")
     make_resource(org, name="Studio", kind=ResourceKind.ROOM)
     haircut = make_service(org, name="Haircut")
     yoga = make_service(org, name="Yoga", needs=[(ResourceKind.ROOM, None)], seats_per_slot=8)
     monday = _monday()
-    hours = [datetime.combine(monday, wall(h), LONDON) for h in (9, 10, 11, 13, 14)]
-    yoga_at = datetime.combine(monday, wall(15), LONDON)
-    return haircut, yoga, hours, yoga_at
-
-
-def _requests(haircut, yoga, hours, yoga_at):
-    """64 booking requests: most on the five haircut hours, the rest on the class."""
-    bodies = []
-    for n in range(CLIENTS):
-        if n % 4 == 3:
-            service, start, seats = yoga, yoga_at, 1 + n % 2
-        else:
-            service, start, seats = haircut, hours[n % len(hours)], 1
-        bodies.append(
-            {
-                "service_id": service.pk,
-                "start": start.isoformat(),
-                "seats": seats,
-                "customer": {
-                    "name": f"Client {n}",
-                    "email": f"client{n}@example.com",
-                    "time_zone": "America/New_York",
-                },
-            }
+    scenario = Scenario(
+        haircut,
+        yoga,
+        [datetime.combine(monday, wall(h), LONDON) for h in (9, 10, 11, 13, 14)],
+        datetime.combine(monday, wall(15), LONDON),
+    )
+    tuesday = monday + timedelta(days=1)
+    for hour in (9, 10, 11, 13, 14, 15, 16):
+        booking, token = services.book(
+            haircut,
+            start=datetime.combine(tuesday, wall(hour), LONDON),
+            customer=services.Customer("Mover", "mover@example.com", "Europe/London"),
+            now=timezone.now(),
         )
-    return bodies
+        scenario.movers.append((token, booking))
+    return scenario
+
+
+def _customer(n: int) -> dict[str, str]:
+    return {"name": f"Client {n}", "email": f"client{n}@example.com",
+            "time_zone": "America/New_York"}  # fmt: skip
+
+
+def _requests(scenario: Scenario) -> list[tuple[str, dict]]:
+    """64 requests: single bookings, class seats, reschedules and series, all at the
+    contested places."""
+    hours = scenario.hours
+    requests = []
+    for n in range(CLIENTS):
+        hour = hours[n % len(hours)]
+        if n % 8 in (3, 7):  # 16 class bookings of 2 seats, for 8 seats
+            body = {"service_id": scenario.yoga.pk, "start": scenario.yoga_at.isoformat(),
+                    "seats": 2, "customer": _customer(n)}  # fmt: skip
+            requests.append(("/api/v1/bookings", body))
+        elif n % 8 == 5 and n // 8 < len(scenario.movers):  # 7 customers move into Monday
+            token, _ = scenario.movers[n // 8]
+            requests.append((f"/api/v1/bookings/manage/{token}/reschedule",
+                             {"start": hour.isoformat()}))  # fmt: skip
+        elif n % 8 == 1:  # 8 weekly series of two from a contested hour
+            body = {"service_id": scenario.haircut.pk, "start": hour.isoformat(),
+                    "recurrence": {"rrule": "FREQ=WEEKLY;COUNT=2"},
+                    "customer": _customer(n)}  # fmt: skip
+            requests.append(("/api/v1/bookings/series", body))
+        else:  # the rest book a contested hour
+            body = {"service_id": scenario.haircut.pk, "start": hour.isoformat(),
+                    "customer": _customer(n)}  # fmt: skip
+            requests.append(("/api/v1/bookings", body))
+    return requests
 
 
 def overbooked_instants() -> int:
@@ -166,13 +208,14 @@ def server(unguarded: bool = False):
             process.wait(timeout=10)
 
 
-def race(base: str, bodies: list[dict]) -> Counter[int]:
-    """Send every body at once from its own client; the status codes that came back."""
-    start = threading.Barrier(len(bodies))
+def race(base: str, requests: list[tuple[str, dict]]) -> list[int]:
+    """Send every request at once, each from its own client; their status codes."""
+    start = threading.Barrier(len(requests))
 
-    def send(body: dict) -> int:
+    def send(path_and_body: tuple[str, dict]) -> int:
+        path, body = path_and_body
         request = urllib.request.Request(  # noqa: S310 (our own server)
-            f"{base}/api/v1/bookings",
+            f"{base}{path}",
             data=json.dumps(body).encode(),
             headers={"Content-Type": "application/json"},
             method="POST",
@@ -184,8 +227,8 @@ def race(base: str, bodies: list[dict]) -> Counter[int]:
         except urllib.error.HTTPError as error:
             return error.code
 
-    with ThreadPoolExecutor(len(bodies)) as pool:
-        return Counter(pool.map(send, bodies))
+    with ThreadPoolExecutor(len(requests)) as pool:
+        return list(pool.map(send, requests))
 
 
 def _report(**figures: int) -> None:
@@ -193,32 +236,50 @@ def _report(**figures: int) -> None:
         print(f"{name}: {value}")
 
 
+def occupants(service: Service, start: datetime) -> int:
+    return Booking.objects.filter(
+        service=service, starts_at=start, status__in=BLOCKING_STATUSES
+    ).count()
+
+
 def test_exactly_the_capacity_is_sold_and_everyone_else_gets_409(contested):
-    haircut, yoga, hours, yoga_at = contested
+    scenario = contested
+    requests = _requests(scenario)
     with server() as base:
-        codes = race(base, _requests(haircut, yoga, hours, yoga_at))
-    haircuts = Booking.objects.filter(service=haircut).count()
-    yoga_seats = sum(Booking.objects.filter(service=yoga).values_list("seats", flat=True))
+        answers = race(base, requests)
+    codes = Counter(answers)
+    won = Counter(path.rsplit("/", 1)[-1] for (path, _), code in zip(requests, answers, strict=True)
+                  if code in (200, 201))  # fmt: skip
     over = overbooked_instants()
-    _report(overbooked_instants=over, refused_cleanly=codes[409], booked=codes[201])
-    assert set(codes) <= {201, 409}, codes
-    assert haircuts == len(hours)
-    assert yoga_seats == 8
-    assert codes[201] == Booking.objects.count()
+    _report(overbooked_instants=over, refused_cleanly=codes[409],
+            succeeded=codes[201] + codes[200], booked=won["bookings"], moved=won["reschedule"],
+            series=won["series"])  # fmt: skip
+    assert set(codes) <= {200, 201, 409}, codes
     assert over == 0
+    # Every contested hour is taken exactly once (a single booking of it always
+    # succeeds unless something else holds it), and the class is full.
+    assert [occupants(scenario.haircut, hour) for hour in scenario.hours] == [1] * 5
+    yoga = Booking.objects.filter(service=scenario.yoga, status__in=BLOCKING_STATUSES)
+    assert sum(yoga.values_list("seats", flat=True)) == 8
+    # A customer whose move failed keeps the Tuesday booking; one who moved freed it.
+    for _, booking in scenario.movers:
+        booking.refresh_from_db()
+        assert booking.status == "confirmed"
+        assert booking.starts_at in scenario.hours or booking.starts_at.weekday() == 1
+    next_week = [hour + timedelta(weeks=1) for hour in scenario.hours]
+    assert all(occupants(scenario.haircut, hour) <= 1 for hour in next_week)
 
 
 @pytest.mark.postgres_only
 def test_without_the_guard_the_race_overbooks(contested):
     """The proof that the test above could fail: no locks, no constraint, same race."""
-    haircut, yoga, hours, yoga_at = contested
     overbooked = 0
     for _ in range(3):  # a race may be lost by luck; three tries make it near certain
         with server(unguarded=True) as base:
-            race(base, _requests(haircut, yoga, hours, yoga_at))
+            race(base, _requests(contested))
         overbooked = overbooked_instants()
         if overbooked:
             break
-        Booking.objects.all().delete()
+        Booking.objects.filter(customer_name__startswith="Client").delete()
     _report(unguarded_overbooked_instants=overbooked)
     assert overbooked > 0
