@@ -246,3 +246,23 @@ def test_the_database_refuses_overlapping_exclusive_allocations(service, ann, ma
         blocked_start=london(11), blocked_end=london(12), exclusive=True,
     )  # fmt: skip
     assert touching.pk
+
+
+def test_a_hold_asks_the_worker_to_release_it_when_it_expires(
+    service, settings, django_capture_on_commit_callbacks
+):
+    from django.tasks import default_task_backend
+
+    from slotwise.bookings.tasks import release_hold
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        held, _ = book(service, london(10), hold=True)
+    (queued,) = default_task_backend.results
+    assert queued.task.func is release_hold.func
+    assert queued.args == [held.pk]
+    assert queued.task.run_after == held.expires_at
+    assert not services.release_hold(held.pk, now=NOW + timedelta(minutes=9))
+    assert services.release_hold(held.pk, now=NOW + timedelta(minutes=10))
+    held.refresh_from_db()
+    assert held.status == BookingStatus.CANCELLED

@@ -86,6 +86,7 @@ __all__ = [
     "mark",
     "reject",
     "release_expired_holds",
+    "release_hold",
     "reschedule",
     "series_for_token",
     "series_zone",
@@ -220,6 +221,8 @@ def book(
         )
         _allocate(booking, service, picked, resources)
         _log(booking, "booking.created", CancelledBy.CUSTOMER, now, status=status)
+        if hold:
+            _schedule_release(booking)
         return booking
 
     return _locked(attempt), token
@@ -341,6 +344,27 @@ def mark(booking: Booking, status: str, *, now: datetime) -> Booking:
         if current.starts_at > now:
             raise InvalidTransition(f"A booking cannot be marked {status} before it starts.")
         return _set_status(current, status, f"booking.{status}", CancelledBy.STAFF, now)
+
+
+def release_hold(booking_id: int, *, now: datetime) -> bool:
+    """Release one hold if it has expired by ``now``; whether it did."""
+    with transaction.atomic():
+        booking = _lock_booking(booking_id)
+        if not _expired(booking, now):
+            return False
+        _release(booking, CancelledBy.SYSTEM, "The hold expired.", now, "booking.hold_expired")
+        return True
+
+
+def _schedule_release(booking: Booking) -> None:
+    """After commit, ask the worker to release the hold when it expires (where the
+    task backend can run tasks later; elsewhere expiry is enforced when read)."""
+    from slotwise.bookings.tasks import release_hold as release_task
+
+    if booking.expires_at is None or not release_task.get_backend().supports_defer:
+        return
+    when, pk = booking.expires_at, booking.pk
+    transaction.on_commit(lambda: release_task.using(run_after=when).enqueue(pk))
 
 
 def release_expired_holds(now: datetime, resource_ids: list[int] | None = None) -> int:
