@@ -79,7 +79,8 @@ def test_a_taken_slot_is_409_with_the_next_free_slots(client, service):
         ({"start": "2026-06-01T10:07:00+01:00"}, 400, "start-not-on-grid"),
         ({"start": "2026-06-01T12:00:00+01:00"}, 400, "outside-hours"),
         ({"duration": 45}, 400, "duration-not-offered"),
-        ({"seats": 0}, 422, "request-validation"),
+        ({"seats": 0}, 400, "invalid-seats"),
+        ({"seats": 10**6}, 400, "invalid-seats"),
         ({"service_id": 999999}, 404, "not-found"),
         ({"customer": {"name": "Ada", "email": "ada", "time_zone": "UTC"}}, 400,
          "invalid-customer"),
@@ -87,8 +88,8 @@ def test_a_taken_slot_is_409_with_the_next_free_slots(client, service):
          "invalid-timezone"),
         ({"start": "tomorrow"}, 422, "request-validation"),
     ],
-    ids=["naive", "past", "off-grid", "lunch", "duration", "no-seats", "no-service",
-         "bad-email", "bad-zone", "not-a-time"],
+    ids=["naive", "past", "off-grid", "lunch", "duration", "no-seats", "too-many-seats",
+         "no-service", "bad-email", "bad-zone", "not-a-time"],
 )  # fmt: skip
 def test_bad_requests_get_distinct_problems_and_book_nothing(client, service, change, status, kind):
     response = post(client, "/api/v1/bookings", {**body(service), **change})

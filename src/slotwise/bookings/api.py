@@ -51,7 +51,7 @@ class BookingIn(Schema):
     service_id: int = Field(ge=1, le=2**63 - 1)
     start: datetime = Field(description="ISO 8601 with an offset, e.g. 2026-07-01T09:00:00+01:00.")
     duration: int | None = Field(default=None, ge=1, description="Minutes; default the first.")
-    seats: int = Field(default=1, ge=1, le=services.MAX_SEATS)
+    seats: int = Field(default=1, description=f"1 to {services.MAX_SEATS}.")
     hold: bool = Field(
         default=False,
         description=f"Reserve for {services.HOLD_MINUTES} minutes during checkout, "
@@ -150,7 +150,7 @@ class SeriesIn(Schema):
     service_id: int = Field(ge=1, le=2**63 - 1)
     start: datetime = Field(description="The first occurrence, ISO 8601 with an offset.")
     duration: int | None = Field(default=None, ge=1)
-    seats: int = Field(default=1, ge=1, le=services.MAX_SEATS)
+    seats: int = Field(default=1, description=f"1 to {services.MAX_SEATS}.")
     recurrence: RecurrenceIn
     customer: CustomerIn
 
