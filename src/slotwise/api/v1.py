@@ -9,6 +9,7 @@ from ninja import NinjaAPI, Swagger
 from slotwise.api.problems import PROBLEM_CONTENT_TYPE, install_problem_handlers
 from slotwise.availability.api import router as availability_router
 from slotwise.bookings.api import router as bookings_router
+from slotwise.bookings.staff_api import router as staff_bookings_router
 from slotwise.catalog.api import router as catalog_staff_router
 
 __all__ = ["api"]
@@ -41,3 +42,4 @@ install_problem_handlers(api)
 api.add_router("/services", availability_router)
 api.add_router("/bookings", bookings_router)
 api.add_router("/staff", catalog_staff_router)
+api.add_router("/staff/bookings", staff_bookings_router)

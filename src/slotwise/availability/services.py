@@ -34,6 +34,7 @@ __all__ = [
     "RangeTooLong",
     "ServiceNotFound",
     "SlotQueryError",
+    "check_range",
     "customer_zone",
     "find_service_slots",
     "get_bookable_service",
@@ -121,7 +122,7 @@ def find_service_slots(
                                   zone=ZoneInfo("Asia/Tokyo"), now=timezone.now())
         days[0].slots[0].start_iso()  # '2026-07-01T17:00:00+09:00'
     """
-    _check_range(first, last)
+    check_range(first, last)
     if seats < 1:
         raise InvalidSeats("At least one seat must be asked for.")
     rules = service_rules(service, offered_duration(service, duration_minutes))
@@ -179,7 +180,8 @@ def load_calendars(
     return [[calendars[rid] for rid in pool] for pool in pools]
 
 
-def _check_range(first: date, last: date) -> None:
+def check_range(first: date, last: date) -> None:
+    """Refuse a range of dates a query may not cover (:data:`MAX_DAYS`, the era)."""
     if last < first:
         raise InvalidDateRange(f"The end date {last} is before the start date {first}.")
     if first < EARLIEST or last > LATEST:

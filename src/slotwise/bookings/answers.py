@@ -36,6 +36,7 @@ __all__ = [
     "problem_for",
     "series_response",
     "skipped_body",
+    "utc",
 ]
 
 SUGGESTIONS = 3
@@ -50,9 +51,11 @@ def booking_response(
     return HttpResponse(json.dumps(body), status=status, content_type="application/json")
 
 
-def booking_body(booking: Booking, zone_name: str | None = None) -> dict[str, Any]:
+def booking_body(
+    booking: Booking, zone_name: str | None = None, *, history: bool = True
+) -> dict[str, Any]:
     """The booking as the API shows it, its times in ``zone_name`` (default: the
-    customer's zone) and in UTC."""
+    customer's zone) and in UTC; ``history`` (one query) unless asked not to."""
     zone = customer_zone(zone_name or booking.customer_time_zone or "UTC")
     service: Service = booking.service
     body = {
@@ -60,28 +63,30 @@ def booking_body(booking: Booking, zone_name: str | None = None) -> dict[str, An
         "service": {"id": service.pk, "name": service.name},
         "start": booking.starts_at.astimezone(zone).isoformat(),
         "end": booking.ends_at.astimezone(zone).isoformat(),
-        "start_utc": _utc(booking.starts_at),
-        "end_utc": _utc(booking.ends_at),
+        "start_utc": utc(booking.starts_at),
+        "end_utc": utc(booking.ends_at),
         "time_zone": zone.key,
         "seats": booking.seats,
-        "expires_at": _utc(booking.expires_at) if booking.expires_at else None,
+        "expires_at": utc(booking.expires_at) if booking.expires_at else None,
         "customer": {
             "name": booking.customer_name,
             "email": booking.customer_email,
             "phone": booking.customer_phone,
         },
-        "cancelled_at": _utc(booking.cancelled_at) if booking.cancelled_at else None,
+        "cancelled_at": utc(booking.cancelled_at) if booking.cancelled_at else None,
         "cancelled_by": booking.cancelled_by,
         "cancel_reason": booking.cancel_reason,
-        "history": [
-            {"at": _utc(at), "action": action}
-            for at, action in booking.events.order_by("at", "id").values_list("at", "action")
-        ],
     }
+    if history:
+        body["history"] = [
+            {"at": utc(at), "action": action}
+            for at, action in booking.events.order_by("at", "id").values_list("at", "action")
+        ]
     return body
 
 
-def _utc(moment: datetime) -> str:
+def utc(moment: datetime) -> str:
+    """``2026-06-01T09:00:00Z``."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

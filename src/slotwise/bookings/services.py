@@ -30,7 +30,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -250,13 +250,14 @@ def reschedule(
         picked, resources = _checked_resources(
             service, start, duration, current.seats, now, exclude=current, prefer=held
         )
-        old = (current.starts_at.isoformat(), current.ends_at.isoformat())
+        old = [_iso_utc(current.starts_at), _iso_utc(current.ends_at)]
         current.allocations.all().delete()
         current.starts_at, current.ends_at = start, start + timedelta(minutes=duration)
         current.updated_at = now
         current.save(update_fields=["starts_at", "ends_at", "updated_at"])
         _allocate(current, service, picked, resources)
-        _log(current, "booking.rescheduled", by, now, old=old, new=current.starts_at.isoformat())
+        new = [_iso_utc(current.starts_at), _iso_utc(current.ends_at)]
+        _log(current, "booking.rescheduled", by, now, old=old, new=new)
         return current
 
     return _locked(attempt)
@@ -750,6 +751,10 @@ def _release(booking: Booking, by: str, reason: str, now: datetime, action: str)
     )  # fmt: skip
     _log(booking, action, by, now, reason=reason[:500])
     return booking
+
+
+def _iso_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
 
 
 def _expired(booking: Booking, now: datetime) -> bool:

@@ -1,0 +1,177 @@
+"""Reading an organization's bookings: one by id, or a page of those starting on some dates.
+
+Read only, and scoped by construction: every function takes the organization
+and sees nothing of another's, so another organization's booking is not
+found exactly as a missing one is not. Errors a caller can make are
+:class:`BookingQueryError` subclasses, or the date-range errors of
+:mod:`slotwise.availability.services` (the same limits as the slots query);
+nothing here knows HTTP.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Prefetch, Q, prefetch_related_objects
+
+from slotwise.availability.services import check_range
+from slotwise.bookings.models import Allocation, Booking, BookingEvent, BookingStatus
+from slotwise.bookings.services import BookingNotFound
+from slotwise.organizations.models import Organization
+
+__all__ = [
+    "MAX_ID",
+    "BookingQueryError",
+    "InvalidCursor",
+    "InvalidStatus",
+    "Page",
+    "access_booking",
+    "bookings_starting",
+    "load_details",
+]
+
+MAX_ID = 2**63 - 1
+"""The largest id a query may name: PostgreSQL's bigint."""
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_CURSOR = re.compile(r"(-?[0-9]{1,19})\.([0-9]{1,19})")
+
+
+class BookingQueryError(Exception):
+    """A booking query that cannot be answered as asked; the message says why."""
+
+
+class InvalidStatus(BookingQueryError):
+    """Not one of the :class:`~slotwise.bookings.models.BookingStatus` values."""
+
+
+class InvalidCursor(BookingQueryError):
+    """A ``cursor`` that no page of bookings handed out."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """Bookings in order of start, then id; ``next`` resumes after the last, if more follow."""
+
+    bookings: list[Booking]
+    next: str | None
+
+
+def access_booking(organization: Organization, booking_id: int) -> Booking:
+    """``organization``'s booking ``booking_id`` with its service, or ``BookingNotFound``
+    (also when the booking is another organization's)."""
+    booking = (
+        Booking.objects.select_related("service")
+        .filter(organization=organization, pk=booking_id)
+        .first()
+    )
+    if booking is None:
+        raise BookingNotFound(f"There is no booking {booking_id}.")
+    return booking
+
+
+def bookings_starting(
+    organization: Organization,
+    *,
+    first: date,
+    last: date,
+    zone: ZoneInfo,
+    resource_id: int | None = None,
+    service_id: int | None = None,
+    status: str | None = None,
+    limit: int = 100,
+    cursor: str | None = None,
+) -> Page:
+    """``organization``'s bookings that start on the dates ``first`` to ``last`` in ``zone``.
+
+    Only those holding ``resource_id`` (a booking that no longer occupies
+    anything, such as a cancelled one, holds no resource), of ``service_id``
+    or in ``status``, when given; at most ``limit`` of them, after
+    ``cursor`` (a page's ``next``). Each comes with its service and the
+    resources it holds (:func:`load_details`): two queries, however many
+    bookings.
+
+        >>> page = bookings_starting(org, first=date(2026, 6, 1), last=date(2026, 6, 7),
+        ...                          zone=ZoneInfo("Europe/London"), status="pending")
+        >>> page.bookings[0].allocations.all()[0].resource.name
+        'Ann'
+    """
+    check_range(first, last)
+    if status is not None and status not in BookingStatus.values:
+        raise InvalidStatus(
+            f"{status[:32]!r} is not a booking status; it is one of "
+            f"{', '.join(BookingStatus.values)}."
+        )
+    rows = Booking.objects.select_related("service").filter(
+        organization=organization,
+        starts_at__gte=_first_instant(first, zone),
+        starts_at__lt=_first_instant(last + timedelta(days=1), zone),
+    )
+    if resource_id is not None:
+        holding = Allocation.objects.filter(resource_id=resource_id).values("booking_id")
+        rows = rows.filter(pk__in=holding)
+    if service_id is not None:
+        rows = rows.filter(service_id=service_id)
+    if status is not None:
+        rows = rows.filter(status=status)
+    if cursor is not None:
+        starts_at, pk = _decode(cursor)
+        rows = rows.filter(Q(starts_at__gt=starts_at) | Q(starts_at=starts_at, pk__gt=pk))
+    found = list(rows.order_by("starts_at", "pk")[: limit + 1])
+    page = found[:limit]
+    load_details(page)
+    return Page(page, _encode(page[-1]) if len(found) > limit else None)
+
+
+def load_details(bookings: Sequence[Booking], *, events: bool = False) -> None:
+    """Fetch, for all ``bookings`` at once, the resources they hold (as
+    ``booking.allocations.all()``, each with its ``resource``, in resource id
+    order) and, if ``events``, their history (``booking.events.all()``, oldest
+    first). One query each."""
+    lookups = [
+        Prefetch(
+            "allocations",
+            queryset=Allocation.objects.select_related("resource").order_by("resource_id"),
+        )
+    ]
+    if events:
+        lookups.append(Prefetch("events", queryset=BookingEvent.objects.order_by("at", "id")))
+    prefetch_related_objects(list(bookings), *lookups)
+
+
+def _first_instant(day: date, zone: ZoneInfo) -> datetime:
+    """The first instant of ``day`` on the wall clock of ``zone``.
+
+    Midnight with ``fold=0`` is that instant even when the clocks change at
+    midnight: where they skip it, zoneinfo reads the skipped time with the offset before the
+    change, which lands on the first instant after it; where midnight
+    happens twice, ``fold=0`` is the first time.
+    """
+    return datetime.combine(day, time.min, zone)
+
+
+def _encode(booking: Booking) -> str:
+    micros = (booking.starts_at - _EPOCH) // _MICROSECOND
+    return base64.urlsafe_b64encode(f"{micros}.{booking.pk}".encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> tuple[datetime, int]:
+    refused = InvalidCursor("The cursor is not one a page of bookings gave; start again.")
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except ValueError:  # not base64 (binascii.Error), not ASCII
+        raise refused from None
+    match = _CURSOR.fullmatch(text)
+    if match is None or int(match[2]) > MAX_ID:
+        raise refused
+    try:
+        starts_at = _EPOCH + int(match[1]) * _MICROSECOND
+    except OverflowError:
+        raise refused from None
+    return starts_at, int(match[2])
