@@ -41,6 +41,7 @@ from django.utils import timezone
 from slotwise.bookings import services
 from slotwise.bookings.models import BLOCKING_STATUSES, Allocation, Booking
 from slotwise.catalog.models import ResourceKind, Service
+from slotwise.organizations.services import issue_api_key
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -61,7 +62,8 @@ class Scenario:
     Ann (one person) has five contested hours on a Monday; the studio has an
     8-seat class at 15:00. Eight customers already booked Ann on the Tuesday
     and try to move there; eight others book weekly series of two from the
-    contested hours.
+    contested hours. Four consultations wait for approval on the Wednesday:
+    staff approve them while four customers try to book the same hours.
     """
 
     haircut: Service
@@ -69,6 +71,8 @@ class Scenario:
     hours: list[datetime]
     yoga_at: datetime
     movers: list[tuple[str, Booking]] = field(default_factory=list)
+    pending: list[Booking] = field(default_factory=list)
+    staff_key: str = ""
 
 
 @pytest.fixture
@@ -94,6 +98,17 @@ def contested(make_org, make_resource, make_service) -> Scenario:
             now=timezone.now(),
         )
         scenario.movers.append((token, booking))
+    consult = make_service(org, name="Consultation", requires_approval=True)
+    wednesday = monday + timedelta(days=2)
+    for hour in (9, 10, 11, 13):
+        booking, _ = services.book(
+            consult,
+            start=datetime.combine(wednesday, wall(hour), LONDON),
+            customer=services.Customer("Waiting", "waiting@example.com", "Europe/London"),
+            now=timezone.now(),
+        )
+        scenario.pending.append(booking)
+    _, scenario.staff_key = issue_api_key(org, "Front desk")
     return scenario
 
 
@@ -102,9 +117,12 @@ def _customer(n: int) -> dict[str, str]:
             "time_zone": "America/New_York"}  # fmt: skip
 
 
-def _requests(scenario: Scenario) -> list[tuple[str, dict]]:
-    """64 requests: single bookings, class seats, reschedules and series, all at the
-    contested places."""
+Request = tuple[str, dict, dict[str, str]]
+
+
+def _requests(scenario: Scenario) -> list[Request]:
+    """64 requests: single bookings, class seats, reschedules, series and approvals,
+    all at the contested places."""
     hours = scenario.hours
     requests = []
     for n in range(CLIENTS):
@@ -112,20 +130,29 @@ def _requests(scenario: Scenario) -> list[tuple[str, dict]]:
         if n % 8 in (3, 7):  # 16 class bookings of 2 seats, for 8 seats
             body = {"service_id": scenario.yoga.pk, "start": scenario.yoga_at.isoformat(),
                     "seats": 2, "customer": _customer(n)}  # fmt: skip
-            requests.append(("/api/v1/bookings", body))
+            requests.append(("/api/v1/bookings", body, {}))
+        elif n % 8 == 6 and n // 8 < len(scenario.pending):  # staff approve
+            booking = scenario.pending[n // 8]
+            requests.append((f"/api/v1/staff/bookings/{booking.pk}/approve", {},
+                             {"Authorization": f"Bearer {scenario.staff_key}"}))  # fmt: skip
+        elif n % 8 == 6:  # while customers try to book the pending hours
+            booking = scenario.pending[n // 8 - len(scenario.pending)]
+            body = {"service_id": scenario.haircut.pk, "start": booking.starts_at.isoformat(),
+                    "customer": _customer(n)}  # fmt: skip
+            requests.append(("/api/v1/bookings", body, {}))
         elif n % 8 == 5 and n // 8 < len(scenario.movers):  # 7 customers move into Monday
             token, _ = scenario.movers[n // 8]
             requests.append((f"/api/v1/bookings/manage/{token}/reschedule",
-                             {"start": hour.isoformat()}))  # fmt: skip
+                             {"start": hour.isoformat()}, {}))  # fmt: skip
         elif n % 8 == 1:  # 8 weekly series of two from a contested hour
             body = {"service_id": scenario.haircut.pk, "start": hour.isoformat(),
                     "recurrence": {"rrule": "FREQ=WEEKLY;COUNT=2"},
                     "customer": _customer(n)}  # fmt: skip
-            requests.append(("/api/v1/bookings/series", body))
+            requests.append(("/api/v1/bookings/series", body, {}))
         else:  # the rest book a contested hour
             body = {"service_id": scenario.haircut.pk, "start": hour.isoformat(),
                     "customer": _customer(n)}  # fmt: skip
-            requests.append(("/api/v1/bookings", body))
+            requests.append(("/api/v1/bookings", body, {}))
     return requests
 
 
@@ -208,16 +235,16 @@ def server(unguarded: bool = False):
             process.wait(timeout=10)
 
 
-def race(base: str, requests: list[tuple[str, dict]]) -> list[int]:
+def race(base: str, requests: list[Request]) -> list[int]:
     """Send every request at once, each from its own client; their status codes."""
     start = threading.Barrier(len(requests))
 
-    def send(path_and_body: tuple[str, dict]) -> int:
-        path, body = path_and_body
+    def send(sent: Request) -> int:
+        path, body, headers = sent
         request = urllib.request.Request(  # noqa: S310 (our own server)
             f"{base}{path}",
             data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", **headers},
             method="POST",
         )
         start.wait()
@@ -248,12 +275,12 @@ def test_exactly_the_capacity_is_sold_and_everyone_else_gets_409(contested):
     with server() as base:
         answers = race(base, requests)
     codes = Counter(answers)
-    won = Counter(path.rsplit("/", 1)[-1] for (path, _), code in zip(requests, answers, strict=True)
-                  if code in (200, 201))  # fmt: skip
+    won = Counter(path.rsplit("/", 1)[-1] for (path, _, _), code
+                  in zip(requests, answers, strict=True) if code in (200, 201))  # fmt: skip
     over = overbooked_instants()
     _report(overbooked_instants=over, refused_cleanly=codes[409],
             succeeded=codes[201] + codes[200], booked=won["bookings"], moved=won["reschedule"],
-            series=won["series"])  # fmt: skip
+            series=won["series"], approved=won["approve"])  # fmt: skip
     assert set(codes) <= {200, 201, 409}, codes
     assert over == 0
     # Every contested hour is taken exactly once (a single booking of it always
@@ -266,6 +293,12 @@ def test_exactly_the_capacity_is_sold_and_everyone_else_gets_409(contested):
         booking.refresh_from_db()
         assert booking.status == "confirmed"
         assert booking.starts_at in scenario.hours or booking.starts_at.weekday() == 1
+    # Pending bookings hold their hours: every approval succeeds, every rival is refused.
+    assert won["approve"] == len(scenario.pending)
+    for booking in scenario.pending:
+        booking.refresh_from_db()
+        assert booking.status == "confirmed"
+        assert occupants(scenario.haircut, booking.starts_at) == 0
     next_week = [hour + timedelta(weeks=1) for hour in scenario.hours]
     assert all(occupants(scenario.haircut, hour) <= 1 for hour in next_week)
 
