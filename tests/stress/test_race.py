@@ -269,6 +269,21 @@ def occupants(service: Service, start: datetime) -> int:
     ).count()
 
 
+@pytest.mark.postgres_only
+def test_without_the_guard_the_race_overbooks(contested):
+    """The proof that the test above could fail: no locks, no constraint, same race."""
+    overbooked = 0
+    for _ in range(3):  # a race may be lost by luck; three tries make it near certain
+        with server(unguarded=True) as base:
+            race(base, _requests(contested))
+        overbooked = overbooked_instants()
+        if overbooked:
+            break
+        Booking.objects.filter(customer_name__startswith="Client").delete()
+    _report(unguarded_overbooked_instants=overbooked)
+    assert overbooked > 0
+
+
 def test_exactly_the_capacity_is_sold_and_everyone_else_gets_409(contested):
     scenario = contested
     requests = _requests(scenario)
@@ -301,18 +316,3 @@ def test_exactly_the_capacity_is_sold_and_everyone_else_gets_409(contested):
         assert occupants(scenario.haircut, booking.starts_at) == 0
     next_week = [hour + timedelta(weeks=1) for hour in scenario.hours]
     assert all(occupants(scenario.haircut, hour) <= 1 for hour in next_week)
-
-
-@pytest.mark.postgres_only
-def test_without_the_guard_the_race_overbooks(contested):
-    """The proof that the test above could fail: no locks, no constraint, same race."""
-    overbooked = 0
-    for _ in range(3):  # a race may be lost by luck; three tries make it near certain
-        with server(unguarded=True) as base:
-            race(base, _requests(contested))
-        overbooked = overbooked_instants()
-        if overbooked:
-            break
-        Booking.objects.filter(customer_name__startswith="Client").delete()
-    _report(unguarded_overbooked_instants=overbooked)
-    assert overbooked > 0
