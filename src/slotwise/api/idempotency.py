@@ -16,17 +16,24 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Annotated
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from ninja import Header
 
 from slotwise.api.problems import problem_response
 from slotwise.bookings.models import IdempotencyKey
 
-__all__ = ["HEADER", "STALE_AFTER", "idempotent"]
+__all__ = ["HEADER", "STALE_AFTER", "IdempotencyHeader", "idempotent"]
 
 HEADER = "Idempotency-Key"
+IdempotencyHeader = Annotated[
+    str | None,
+    Header(alias=HEADER, description="A random value (a UUID) that makes retrying this POST safe."),
+]
+"""The header as an endpoint parameter, so that it is in the OpenAPI document."""
 STALE_AFTER = timedelta(seconds=60)
 MIN_LENGTH, MAX_LENGTH = 16, 255
 

@@ -14,10 +14,10 @@ from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Body, Header, Path, Router, Schema
+from ninja import Body, Path, Router, Schema
 from pydantic import Field
 
-from slotwise.api.idempotency import HEADER, idempotent
+from slotwise.api.idempotency import IdempotencyHeader, idempotent
 from slotwise.api.problems import Problem, ValidationProblem
 from slotwise.availability.services import (
     SlotQueryError,
@@ -31,13 +31,6 @@ from slotwise.bookings.models import Booking, CancelledBy
 router = Router(tags=["bookings"])
 
 TokenPath = Annotated[str, Path(min_length=20, max_length=100, description="The manage token.")]
-IdempotencyHeader = Annotated[
-    str | None,
-    Header(
-        alias=HEADER,
-        description="A random value (a UUID) that makes retrying this POST safe.",
-    ),
-]
 
 
 class CustomerIn(Schema):
@@ -60,12 +53,12 @@ class BookingIn(Schema):
     customer: CustomerIn
 
 
-class CancelIn(Schema):
-    reason: str = Field(default="", max_length=500)
+class ReasonIn(Schema):
+    reason: str = Field(default="", max_length=500, description="Kept with the booking.")
 
 
 class RescheduleIn(Schema):
-    start: datetime = Field(description="ISO 8601 with an offset.")
+    start: datetime = Field(description="ISO 8601 with an offset, e.g. 2026-07-01T09:00:00+01:00.")
 
 
 class EventOut(Schema):
@@ -170,7 +163,7 @@ class SeriesOut(Schema):
     manage_token: str | None = Field(default=None, description="Only in the answer to booking.")
 
 
-class SeriesCancelIn(Schema):
+class SeriesReasonIn(Schema):
     scope: Literal["one", "following", "all"]
     occurrence: datetime | None = Field(
         default=None, description="Start of the occurrence, for one and following."
@@ -237,7 +230,7 @@ def read_series(request: HttpRequest, token: TokenPath) -> HttpResponse:
 def cancel_series(
     request: HttpRequest,
     token: TokenPath,
-    data: SeriesCancelIn,
+    data: SeriesReasonIn,
     idempotency_key: IdempotencyHeader = None,
 ) -> HttpResponse:
     """Answers the series with the cancelled bookings only."""
@@ -293,7 +286,7 @@ def confirm_booking(
 def cancel_booking(
     request: HttpRequest,
     token: TokenPath,
-    data: Annotated[CancelIn, Body()] = CancelIn(),  # noqa: B008 (a schema default)
+    data: Annotated[ReasonIn, Body()] = ReasonIn(),  # noqa: B008 (a schema default)
     idempotency_key: IdempotencyHeader = None,
 ) -> HttpResponse:
     return _manage(

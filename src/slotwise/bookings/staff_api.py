@@ -25,15 +25,16 @@ from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Body, Header, Path, Query, Schema
+from ninja import Body, Path, Query, Schema
 from pydantic import Field
 
-from slotwise.api.idempotency import HEADER, idempotent
+from slotwise.api.idempotency import IdempotencyHeader, idempotent
 from slotwise.api.problems import Problem, ValidationProblem, problem_response
 from slotwise.availability.api import PROBLEMS as SLOT_PROBLEMS
 from slotwise.availability.services import MAX_DAYS, SlotQueryError, customer_zone
 from slotwise.bookings import queries, services
 from slotwise.bookings.answers import booking_body, problem_for, utc
+from slotwise.bookings.api import ReasonIn, RescheduleIn
 from slotwise.bookings.models import Booking, BookingStatus, CancelledBy
 from slotwise.organizations.auth import StaffRouter
 from slotwise.organizations.models import Organization
@@ -57,23 +58,8 @@ ZoneQuery = Annotated[
     str | None,
     Query(max_length=64, description="IANA zone to show times in; default the organization's."),
 ]
-IdempotencyHeader = Annotated[
-    str | None,
-    Header(
-        alias=HEADER,
-        description="A random value (a UUID) that makes retrying this POST safe.",
-    ),
-]
 
 # Bodies and answers
-
-
-class ReasonIn(Schema):
-    reason: str = Field(default="", max_length=500, description="Kept with the booking.")
-
-
-class RescheduleIn(Schema):
-    start: datetime = Field(description="ISO 8601 with an offset, e.g. 2026-07-01T09:00:00+01:00.")
 
 
 class HeldResourceOut(Schema):
