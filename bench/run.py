@@ -86,6 +86,11 @@ def main() -> None:
         for name, value in measure(runs=max(runs // 2, 50)).items():
             print(f"{name}: {round(value, 2)} ms", flush=True)
 
+        from bench import book_http
+
+        for name, (value, unit) in book_http.measure().items():
+            print(f"{name}: {value} {unit}", flush=True)
+
 
 if __name__ == "__main__":
     main()

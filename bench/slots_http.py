@@ -49,11 +49,12 @@ def measure(runs: int = 200) -> dict[str, float]:
     on the same server: what any request costs there, to read the others against
     on a busy machine.
     """
-    admin_url = os.environ.get("SLOTWISE_BENCH_POSTGRES_URL") or DEFAULT_POSTGRES_URL
-    with throwaway_database(admin_url) as database_url:
-        env = _server_env(database_url)
-        _run([sys.executable, "-m", "slotwise", "migrate"], env)
-        scenario = json.loads(_run([sys.executable, str(Path(__file__).resolve()), "--load"], env))
+    with throwaway_database(postgres_admin_url()) as database_url:
+        env = server_env(database_url)
+        run_command([sys.executable, "-m", "slotwise", "migrate"], env)
+        scenario = json.loads(
+            run_command([sys.executable, str(Path(__file__).resolve()), "--load"], env)
+        )
         query = urlencode(
             {"start": scenario["first"], "end": scenario["last"], "tz": CUSTOMER_ZONE}, safe="/"
         )
@@ -84,6 +85,11 @@ def _timed(url: str, runs: int) -> list[float]:
     return samples
 
 
+def postgres_admin_url() -> str:
+    """The server to make throwaway databases on, and a database to connect to there."""
+    return os.environ.get("SLOTWISE_BENCH_POSTGRES_URL") or DEFAULT_POSTGRES_URL
+
+
 @contextmanager
 def throwaway_database(admin_url: str) -> Iterator[str]:
     """A new, empty database on the server of ``admin_url``; dropped afterwards."""
@@ -104,8 +110,12 @@ def throwaway_database(admin_url: str) -> Iterator[str]:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str]) -> Iterator[str]:
-    """A one-worker gunicorn serving slotwise on a free port; yields its base URL."""
+def gunicorn(env: dict[str, str], *, workers: int = 1, threads: int = 1) -> Iterator[str]:
+    """gunicorn serving slotwise on a free port; yields its base URL.
+
+    One worker process by default; ``threads`` above one makes each a threaded
+    worker serving that many requests at once.
+    """
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
@@ -118,7 +128,9 @@ def gunicorn(env: dict[str, str]) -> Iterator[str]:
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",
-                "1",
+                str(workers),
+                "--threads",
+                str(threads),
                 "--log-level",
                 "warning",
             ],
@@ -175,7 +187,8 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _server_env(database_url: str) -> dict[str, str]:
+def server_env(database_url: str) -> dict[str, str]:
+    """The environment slotwise runs in against ``database_url``, as a deployment would."""
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("SLOTWISE_")}
     python_path = os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))
     return {
@@ -190,7 +203,8 @@ def _server_env(database_url: str) -> dict[str, str]:
     }
 
 
-def _run(command: list[str], env: dict[str, str]) -> str:
+def run_command(command: list[str], env: dict[str, str]) -> str:
+    """Run ``command`` from the project's root; its output, or an error with both streams."""
     done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)  # noqa: S603
     if done.returncode:
         raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
