@@ -266,3 +266,17 @@ def test_a_hold_asks_the_worker_to_release_it_when_it_expires(
     assert services.release_hold(held.pk, now=NOW + timedelta(minutes=10))
     held.refresh_from_db()
     assert held.status == BookingStatus.CANCELLED
+
+
+def test_a_resource_deactivated_between_the_first_check_and_the_lock_is_not_taken(
+    org, ann, make_resource, service
+):
+    from django.db import transaction
+
+    bob = make_resource(org, name="Bob")
+    read = services._unlocked(service)
+    ann.active = False
+    ann.save()
+    with transaction.atomic():
+        locked = services._lock_service(service, NOW, read)
+    assert set(locked.resources) == {bob.pk}

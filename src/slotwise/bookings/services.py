@@ -38,6 +38,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
+from django.db.models import QuerySet
 
 from slotwise import scheduling
 from slotwise.availability.services import (
@@ -201,8 +202,14 @@ def book(
         status = BookingStatus.PENDING if service.requires_approval else BookingStatus.CONFIRMED
         expires_at = None
 
+    # Refused without waiting for the lock when the slot is already gone: under
+    # contention most attempts end here, and the lock queue stays short.
+    candidates = _unlocked(service)
+    _check(candidates, start, duration, seats, now)
+
     def attempt() -> Booking:
-        picked, resources = _checked_resources(service, start, duration, seats, now)
+        locked = _lock_service(service, now, candidates)
+        picked, resources = _check(locked, start, duration, seats, now), locked.resources
         booking = Booking.objects.create(
             organization_id=service.organization_id,
             service=service,
@@ -369,16 +376,22 @@ def _schedule_release(booking: Booking) -> None:
 
 
 def release_expired_holds(now: datetime, resource_ids: list[int] | None = None) -> int:
-    """Cancel holds that expired by ``now`` (on ``resource_ids`` only, if given); how many."""
-    with transaction.atomic():
-        return _release_expired_holds(now, resource_ids)
+    """Cancel holds that expired by ``now`` (on ``resource_ids`` only, if given); how many.
 
-
-def _release_expired_holds(now: datetime, resource_ids: list[int] | None) -> int:
+    On the booking path this runs every time, so it first asks, in one cheap
+    query on the hold-expiry index, whether there is anything to release.
+    """
     holds = Booking.objects.filter(status=BookingStatus.HELD, expires_at__lte=now)
     if resource_ids is not None:
         on_them = Allocation.objects.filter(resource_id__in=resource_ids).values("booking_id")
         holds = holds.filter(pk__in=on_them)
+    if not holds.exists():
+        return 0
+    with transaction.atomic():
+        return _release_expired_holds(now, holds)
+
+
+def _release_expired_holds(now: datetime, holds: QuerySet[Booking]) -> int:
     if connection.vendor == "postgresql":
         holds = holds.select_for_update(of=("self",))
     released = 0
@@ -588,22 +601,36 @@ def _check_customer(customer: Customer) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class _Locked:
-    """The service's pools and resources, locked for this transaction."""
+class _Resources:
+    """The service's pools and resources: locked for this transaction by
+    :func:`_lock_service`, or only read, for a first check, by :func:`_unlocked`."""
 
     service: Service
     pools: list[list[int]]
     resources: dict[int, Resource]
 
 
-def _lock_service(service: Service, now: datetime) -> _Locked:
-    """Lock every resource ``service`` could use, and release expired holds on them."""
+def _unlocked(service: Service) -> _Resources:
+    """The service's pools and resources, read without a lock, for a first check."""
     pools, resources = load_pools(service)
     if not pools or not all(pools):
         raise SlotUnavailable(f"{service.name} has no resource that could take a booking.")
-    _lock_resources(sorted(resources))
-    release_expired_holds(now, sorted(resources))
-    return _Locked(service, pools, resources)
+    return _Resources(service, pools, resources)
+
+
+def _lock_service(service: Service, now: datetime, read: _Resources | None = None) -> _Resources:
+    """Lock every resource ``service`` could use, and release expired holds on them.
+
+    ``read`` (from :func:`_unlocked`) saves reading the pools again, unless
+    one of its resources was deactivated meanwhile.
+    """
+    found = read or _unlocked(service)
+    active = _lock_resources(sorted(found.resources))
+    if read is not None and active != set(found.resources):
+        found = _unlocked(service)
+        _lock_resources(sorted(found.resources))
+    release_expired_holds(now, sorted(found.resources))
+    return found
 
 
 def _checked_resources(
@@ -620,7 +647,7 @@ def _checked_resources(
 
 
 def _check(
-    locked: _Locked,
+    locked: _Resources,
     start: datetime,
     duration: int,
     seats: int,
@@ -679,20 +706,23 @@ def guarded() -> bool:
     return not unguarded or settings.SLOTWISE_PRODUCTION
 
 
-def _lock_resources(ids: list[int]) -> None:
-    """Row locks on the resources, in id order. SQLite's IMMEDIATE transaction already
-    holds the database's write lock."""
-    if connection.vendor != "postgresql" or not guarded():
-        return
+def _lock_resources(ids: list[int]) -> set[int]:
+    """Row locks on the resources, in id order; those of them still active.
+
+    SQLite's IMMEDIATE transaction already holds the database's write lock.
+    """
     table = ResourceRow._meta.db_table
     placeholders = ", ".join(["%s"] * len(ids))
+    lock = connection.vendor == "postgresql" and guarded()
     with connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
+        if lock:
+            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
         cursor.execute(
-            f"SELECT id FROM {table} WHERE id IN ({placeholders}) ORDER BY id FOR UPDATE",  # noqa: S608
+            f"SELECT id, active FROM {table} WHERE id IN ({placeholders})"  # noqa: S608
+            f" ORDER BY id{' FOR UPDATE' if lock else ''}",
             ids,
         )
-        cursor.fetchall()
+        return {rid for rid, active in cursor.fetchall() if active}
 
 
 def _lock_booking(pk: int) -> Booking:
