@@ -97,11 +97,14 @@ MAILERS = deployment.mailers
 DEFAULT_FROM_EMAIL = deployment.from_email
 SERVER_EMAIL = deployment.from_email
 
-# Security headers on every response. The policy allows scripts only from our
-# own origin or carrying the per-response nonce (`{{ csp_nonce }}` in templates).
+# Security headers on every response. The policy allows scripts and styles only
+# from our own origin or carrying the per-response nonce (`{{ csp_nonce }}` in
+# templates); never inline attributes or eval. No site may frame a page, except
+# for views marked `slotwise.web.framing.embeddable`.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
     "img-src": [CSP.SELF, "data:"],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.SELF],
@@ -114,6 +117,9 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Scripts take the CSRF token from the page (a form field or a data attribute,
+# as the API docs page does), never from the cookie.
+CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 
 SECURE_PROXY_SSL_HEADER = deployment.secure_proxy_ssl_header
