@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from slotwise.organizations.validators import (
     validate_currency,
+    validate_embed_origins,
     validate_locale,
     validate_time_zone,
 )
@@ -23,6 +24,15 @@ class Organization(models.Model):
     time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
     currency = models.CharField(max_length=3, validators=[validate_currency])
     locale = models.CharField(max_length=35, default="en", validators=[validate_locale])
+    embed_origins = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_embed_origins],
+        help_text=(
+            "Sites that may show the booking pages in a frame, such as "
+            "https://www.example-salon.com; none means no site may."
+        ),
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
