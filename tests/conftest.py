@@ -11,6 +11,10 @@
   database named ``test_slotwise_<pid>`` that pytest-django creates and drops,
   so concurrent runs never meet. If the server cannot be reached the run is
   skipped with one message, unless ``CI=true``, where that is a failure.
+
+The cache, where the API's rate limits count, is in memory and emptied
+before every test; tests/api/test_rate_limits.py tries the database cache
+and Redis on purpose.
 """
 
 import ipaddress
@@ -75,6 +79,8 @@ def pytest_configure(config: pytest.Config) -> None:
         scratch = Path(tempfile.gettempdir())
         os.environ["SLOTWISE_DATABASE_URL"] = f"sqlite:///{scratch / 'slotwise-unused.sqlite3'}"
         test_name = str(scratch / f"{run}.sqlite3")
+    # Out of the database, so that counting requests never shows in query counts.
+    os.environ["SLOTWISE_CACHE_URL"] = "locmem://slotwise-tests"
     os.environ["DJANGO_SETTINGS_MODULE"] = "slotwise.settings"
 
     settings.DATABASES["default"]["TEST"] = {"NAME": test_name}
@@ -135,6 +141,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("postgres_only"):
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """No test inherits another's requests in the rate limit counts."""
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 # Outbound network: tests talk to this machine only.

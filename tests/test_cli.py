@@ -170,8 +170,8 @@ def test_run_migrates_loads_the_demo_and_says_where_to_look(monkeypatch, capsys)
 
     assert cli.main(["run", "--port", "8123"]) == 0
 
-    serve, work = steps[1], steps[2]
-    assert steps[0] == ("migrate",)
+    serve, work = steps[2], steps[3]
+    assert steps[:2] == [("migrate",), ("createcachetable",)]
     assert serve[-7:] == ["serve", "--host", "127.0.0.1", "--port", "8123", "--workers", "2"]
     assert work[-1] == "worker"
     out = capsys.readouterr().out

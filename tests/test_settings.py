@@ -220,6 +220,106 @@ def test_unknown_mail_urls_are_refused():
     )
 
 
+# Cache and rate limits
+
+
+def test_the_cache_is_a_database_table_unless_configured():
+    cache = config.load({}).caches["default"]
+
+    assert cache["BACKEND"] == "slotwise.cache.DatabaseCache"
+    assert cache["LOCATION"] == config.CACHE_TABLE == "slotwise_cache"
+    # Django's default of 300 would cull counters still in use.
+    assert cache["OPTIONS"]["MAX_ENTRIES"] >= 10_000
+
+
+@pytest.mark.parametrize(
+    ("url", "backend", "location"),
+    [
+        ("redis://127.0.0.1:6379/0", "redis.RedisCache", "redis://127.0.0.1:6379/0"),
+        ("rediss://:pw@cache.internal:6380/2", "redis.RedisCache", "rediss://:pw@cache.internal:6380/2"),
+        ("locmem://", "locmem.LocMemCache", "slotwise"),
+    ],
+)  # fmt: skip
+def test_cache_urls(url, backend, location):
+    cache = config.load({"SLOTWISE_CACHE_URL": url}).caches["default"]
+
+    assert cache["BACKEND"] == f"django.core.cache.backends.{backend}"
+    assert cache["LOCATION"] == location
+
+
+def test_the_cache_url_is_a_secret_that_can_come_from_a_file(tmp_path):
+    url_file = tmp_path / "cache"
+    url_file.write_text("redis://:s3cret@cache.internal:6379/0\n", encoding="utf-8")
+
+    cache = config.load({"SLOTWISE_CACHE_URL_FILE": str(url_file)}).caches["default"]
+
+    assert cache["LOCATION"] == "redis://:s3cret@cache.internal:6379/0"
+
+
+def test_other_caches_are_refused_without_echoing_the_password():
+    message = refusal({"SLOTWISE_CACHE_URL": "memcached://admin:hunter2@cache:11211"})
+
+    assert "SLOTWISE_CACHE_URL" in message
+    assert "'memcached'" in message
+    assert "hunter2" not in message
+
+
+def test_rate_limits_are_on_by_default_and_trust_no_proxy():
+    deployment = config.load({})
+
+    assert deployment.rate_limits == config.DEFAULT_RATE_LIMITS
+    assert deployment.rate_limits["client-read"] == config.Rate(120, 60)
+    assert deployment.rate_limits["client-write"] == config.Rate(20, 60)
+    assert deployment.trusted_proxies == 0
+    assert config.load({"SLOTWISE_TRUSTED_PROXIES": "2"}).trusted_proxies == 2
+
+
+@pytest.mark.parametrize("value", ["off", "OFF", "false", "0"])
+def test_rate_limits_can_be_switched_off(value):
+    assert config.load({"SLOTWISE_RATE_LIMITS": value}).rate_limits is None
+
+
+def test_rate_limits_can_be_changed_one_by_one():
+    limits = config.rate_limits("client-read=300/min, org-write = 10/s,client-write=1000/h")
+
+    assert limits == {
+        **config.DEFAULT_RATE_LIMITS,
+        "client-read": config.Rate(300, 60),
+        "org-write": config.Rate(10, 1),
+        "client-write": config.Rate(1000, 3600),
+    }
+    assert config.rate_limits("on") == config.DEFAULT_RATE_LIMITS
+
+
+@pytest.mark.parametrize(
+    ("value", "complaint"),
+    [
+        ("client-reads=10/min", "unknown limit 'client-reads'"),
+        ("client-read", "client-read must be a number of requests per s, min or h"),
+        ("client-read=10/fortnight", "not '10/fortnight'"),
+        ("org-read=0/min", "org-read must be a number of requests"),
+        ("org-read=-5/min", "org-read must be a number of requests"),
+    ],
+)
+def test_nonsense_rate_limits_are_refused(value, complaint):
+    message = refusal({"SLOTWISE_RATE_LIMITS": value})
+
+    assert message.startswith("SLOTWISE_RATE_LIMITS: ")
+    assert complaint in message
+
+
+def test_trusted_proxies_must_be_a_count():
+    assert "SLOTWISE_TRUSTED_PROXIES must be a whole number" in refusal(
+        {"SLOTWISE_TRUSTED_PROXIES": "nginx"}
+    )
+
+
+def test_the_tests_count_requests_in_memory_with_the_default_limits():
+    assert settings.CACHES["default"]["BACKEND"].endswith("locmem.LocMemCache")
+    assert settings.SLOTWISE_RATE_LIMITS == config.DEFAULT_RATE_LIMITS
+    assert settings.SLOTWISE_TRUSTED_PROXIES == 0
+
+
 # The settings module itself
 
 
@@ -265,6 +365,19 @@ def test_production_settings_pass_djangos_deployment_checks(tmp_path: Path):
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_without_rate_limits_warns_at_startup(tmp_path: Path):
+    environ = production(
+        SLOTWISE_DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        SLOTWISE_VAR_DIR=str(tmp_path),
+        SLOTWISE_RATE_LIMITS="off",
+    )
+
+    result = run_slotwise("manage", "check", environ=environ)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "WARNING slotwise.api.ratelimits: SLOTWISE_RATE_LIMITS is off" in result.stderr
 
 
 def test_misconfigured_production_stops_with_the_reason_and_no_traceback():

@@ -3,7 +3,7 @@
     slotwise run              migrate, load the demo, then serve and work until Ctrl-C
     slotwise serve            the web app under gunicorn, on http://127.0.0.1:8000
     slotwise worker           the background task worker
-    slotwise migrate          create or update the database tables
+    slotwise migrate          create or update the database tables, the cache's too
     slotwise demo             load the demo data and say where to look
     slotwise api-key ORG NAME issue an API key for the staff API of organization ORG
     slotwise manage ARGS...   any Django management command
@@ -131,7 +131,9 @@ def worker(args: argparse.Namespace) -> int:
 
 
 def migrate(args: argparse.Namespace) -> int:
-    return manage(["migrate", "--no-input"])
+    # The migrations create the cache table; createcachetable makes sure of it.
+    manage(["migrate", "--no-input"])
+    return manage(["createcachetable"])
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -181,6 +183,7 @@ def run(args: argparse.Namespace) -> int:
 
     base = _base_url(args.host, args.port)
     call_command("migrate", interactive=False)
+    call_command("createcachetable")
     described = str(_load_demo(base)).strip()
     connections.close_all()
 

@@ -2,8 +2,8 @@
 
 ``slotwise.settings`` calls :func:`load` once, at startup; no other module
 reads the environment. Every variable is named ``SLOTWISE_*`` and an empty
-value counts as unset. Secrets (the secret key and the database and SMTP
-URLs, which carry passwords) may instead be read from a file named by the same
+value counts as unset. Secrets (the secret key and the database, cache and
+SMTP URLs, which carry passwords) may instead be read from a file named by the same
 variable with ``_FILE`` appended, as container platforms mount them:
 
     SLOTWISE_SECRET_KEY_FILE=/run/secrets/slotwise_secret_key
@@ -37,6 +37,31 @@ SQLITE_SCHEMES = ("sqlite",)
 POSTGRES_SCHEMES = ("postgres", "postgresql", "pgsql")
 TRUE = ("1", "true", "yes", "on")
 FALSE = ("0", "false", "no", "off")
+CACHE_TABLE = "slotwise_cache"
+"""The database cache's table; the bookings app's migrations create it."""
+CACHE_MAX_ENTRIES = 100_000
+REDIS_SCHEMES = ("redis", "rediss")
+RATE_UNITS = {"s": 1, "sec": 1, "second": 1, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
+
+
+@dataclass(frozen=True)
+class Rate:
+    """At most ``requests`` in each window of ``seconds``: ``Rate(20, 60)`` is 20/min."""
+
+    requests: int
+    seconds: int
+
+
+DEFAULT_RATE_LIMITS = {
+    # One address: a customer clicking through a month of slots, or an office
+    # behind one NAT booking for a few people.
+    "client-read": Rate(120, 60),
+    "client-write": Rate(20, 60),
+    # One organization, from every address together: a busy day's rush, and
+    # a ceiling on a distributed flood aimed at one business.
+    "org-read": Rate(3000, 60),
+    "org-write": Rate(300, 60),
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,6 +79,9 @@ class Deployment:
     secure_proxy_ssl_header: tuple[str, str] | None
     hsts_seconds: int
     log_level: str
+    caches: dict[str, dict[str, Any]]
+    rate_limits: dict[str, Rate] | None
+    trusted_proxies: int
 
 
 def load(environ: Mapping[str, str]) -> Deployment:
@@ -75,6 +103,7 @@ def load(environ: Mapping[str, str]) -> Deployment:
     allowed_hosts = _list(environ, "SLOTWISE_ALLOWED_HOSTS")
     database_url = secret(environ, "SLOTWISE_DATABASE_URL")
     smtp_url = secret(environ, "SLOTWISE_SMTP_URL")
+    cache_url = secret(environ, "SLOTWISE_CACHE_URL")
     if production:
         problems = _production_problems(secret_key, allowed_hosts, database_url, smtp_url)
         if problems or secret_key is None or database_url is None:
@@ -98,6 +127,9 @@ def load(environ: Mapping[str, str]) -> Deployment:
         secure_proxy_ssl_header=_proxy_ssl_header(environ),
         hsts_seconds=_int(environ, "SLOTWISE_HSTS_SECONDS", default=DEFAULT_HSTS_SECONDS),
         log_level=_log_level(environ),
+        caches=caches(cache_url),
+        rate_limits=rate_limits(_get(environ, "SLOTWISE_RATE_LIMITS")),
+        trusted_proxies=_int(environ, "SLOTWISE_TRUSTED_PROXIES", default=0),
     )
 
 
@@ -205,6 +237,81 @@ def mailers(url: str | None) -> dict[str, dict[str, Any]]:
     return {
         "default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": options}
     }
+
+
+def caches(url: str | None) -> dict[str, dict[str, Any]]:
+    """Django's ``CACHES`` for ``SLOTWISE_CACHE_URL``; it holds the rate limit counters.
+
+    Unset, the cache is a table of the database (:data:`CACHE_TABLE`), so
+    that every server process counts together with no other service to run.
+    ``redis://[:password@]host:6379/0`` (or ``rediss://``) is Redis, faster and
+    recommended under load; ``locmem://`` keeps the cache in each process's
+    memory, which is only right for a single process.
+    """
+    options: dict[str, Any] = {"MAX_ENTRIES": CACHE_MAX_ENTRIES}
+    if url is None:
+        return {
+            "default": {
+                # Django's database cache, with an atomic incr.
+                "BACKEND": "slotwise.cache.DatabaseCache",
+                "LOCATION": CACHE_TABLE,
+                "KEY_PREFIX": "slotwise",
+                "OPTIONS": options,
+            }
+        }
+    scheme = url.partition(":")[0].lower()
+    if scheme in REDIS_SCHEMES:
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": url,
+                "KEY_PREFIX": "slotwise",
+            }
+        }
+    if scheme == "locmem":
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": urlsplit(url).netloc or "slotwise",
+                "OPTIONS": options,
+            }
+        }
+    # The URL may hold a password: name only its scheme.
+    raise ImproperlyConfigured(
+        f"SLOTWISE_CACHE_URL must be redis://host:6379/0 (or rediss://) or locmem://, "
+        f"or unset for the database cache; not {scheme!r}."
+    )
+
+
+def rate_limits(value: str | None) -> dict[str, Rate] | None:
+    """The public API's rate limits for ``SLOTWISE_RATE_LIMITS``; ``None`` when off.
+
+    Unset (or ``on``) means :data:`DEFAULT_RATE_LIMITS`; ``off`` switches
+    them off; otherwise a comma-separated list of overrides of the defaults,
+    each ``NAME=REQUESTS/UNIT`` with a unit of ``s``, ``min`` or ``h``:
+
+        SLOTWISE_RATE_LIMITS=client-read=300/min, org-write=50/s
+    """
+    if value is None or value.lower() in TRUE:
+        return dict(DEFAULT_RATE_LIMITS)
+    if value.lower() in FALSE:
+        return None
+    limits = dict(DEFAULT_RATE_LIMITS)
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        name, _, rate = (part.strip() for part in item.partition("="))
+        if name not in DEFAULT_RATE_LIMITS:
+            raise ImproperlyConfigured(
+                f"SLOTWISE_RATE_LIMITS: unknown limit {name!r}; the limits are "
+                f"{', '.join(DEFAULT_RATE_LIMITS)}."
+            )
+        match = re.fullmatch(r"([0-9]+)\s*/\s*([a-z]+)", rate.lower())
+        if match is None or int(match[1]) < 1 or match[2] not in RATE_UNITS:
+            raise ImproperlyConfigured(
+                f"SLOTWISE_RATE_LIMITS: {name} must be a number of requests per s, min "
+                f"or h, such as {name}=120/min; not {rate!r}."
+            )
+        limits[name] = Rate(int(match[1]), RATE_UNITS[match[2]])
+    return limits
 
 
 def _proxy_ssl_header(environ: Mapping[str, str]) -> tuple[str, str] | None:

@@ -70,6 +70,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# The cache holds the rate limit counters of the public API (slotwise.api.ratelimits):
+# a database table unless SLOTWISE_CACHE_URL names Redis. None means no limits.
+CACHES = deployment.caches
+SLOTWISE_RATE_LIMITS = deployment.rate_limits
+# How many proxies in front of slotwise append to X-Forwarded-For; 0 trusts none of it.
+SLOTWISE_TRUSTED_PROXIES = deployment.trusted_proxies
+
 TIME_ZONE = "UTC"
 USE_TZ = True
 LANGUAGE_CODE = "en"

@@ -9,12 +9,13 @@ failures add ``errors``, one entry per offending field.
 from __future__ import annotations
 
 import json
+import math
 from http import HTTPStatus
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
 __all__ = [
     "PROBLEM_CONTENT_TYPE",
@@ -25,6 +26,7 @@ __all__ = [
     "not_found",
     "problem_response",
     "problem_type",
+    "rate_limited",
     "unauthorized",
 ]
 
@@ -75,10 +77,11 @@ def not_found(detail: str = "There is nothing here.") -> HttpResponse:
 
 
 def install_problem_handlers(api: NinjaAPI) -> None:
-    """Answer ninja's own errors (bad parameters, 404, HttpError) as problems."""
+    """Answer ninja's own errors (bad parameters, 404, HttpError, Throttled) as problems."""
     api.add_exception_handler(ValidationError, _validation_problem)
     api.add_exception_handler(Http404, lambda request, exc: not_found())
     api.add_exception_handler(HttpError, _http_error_problem)
+    api.add_exception_handler(Throttled, rate_limited)
     api.add_exception_handler(AuthenticationError, unauthorized)
 
 
@@ -92,6 +95,19 @@ def unauthorized(request: HttpRequest, exc: Exception | None = None) -> HttpResp
         challenge = "Bearer"
     response = problem_response(401, "unauthorized", "Unauthorized", detail)
     response["WWW-Authenticate"] = challenge
+    return response
+
+
+def rate_limited(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    """429 ``rate-limited``, saying when to retry, also in ``Retry-After`` (whole seconds)."""
+    if exc.wait is None:
+        return problem_response(429, "rate-limited", "Too many requests", f"{exc} Retry later.")
+    wait = max(1, math.ceil(exc.wait))
+    seconds = "second" if wait == 1 else "seconds"
+    response = problem_response(
+        429, "rate-limited", "Too many requests", f"{exc} Retry in {wait} {seconds}."
+    )
+    response["Retry-After"] = str(wait)
     return response
 
 

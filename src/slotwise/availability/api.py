@@ -11,6 +11,7 @@ from django.utils import timezone
 from ninja import Path, Query, Router, Schema
 
 from slotwise.api.problems import Problem, ValidationProblem, problem_response
+from slotwise.api.ratelimits import READ, ClientRate, check_organization_rate
 from slotwise.availability.services import (
     MAX_DAYS,
     DurationNotOffered,
@@ -27,7 +28,8 @@ from slotwise.availability.services import (
 from slotwise.catalog.models import Service
 from slotwise.scheduling import SlotDay
 
-router = Router(tags=["availability"])
+# Every route here is a public read, limited per client address.
+router = Router(tags=["availability"], throttle=ClientRate(READ))
 
 # Problem type, status and title for each error a slot query can meet.
 PROBLEMS: dict[type[SlotQueryError], tuple[str, int, str]] = {
@@ -73,7 +75,7 @@ class SlotsOut(Schema):
 
 @router.get(
     "/{service_id}/slots",
-    response={200: SlotsOut, 400: Problem, 404: Problem, 422: ValidationProblem},
+    response={200: SlotsOut, 400: Problem, 404: Problem, 422: ValidationProblem, 429: Problem},
     summary="Bookable slots of a service",
 )
 def service_slots(
@@ -100,10 +102,13 @@ def service_slots(
     followed by ``invalid-timezone``, ``invalid-date-range``, ``range-too-long``
     or ``duration-not-offered`` (400), ``not-found`` (404, also for an inactive
     service) or ``request-validation`` (422, with ``errors`` per parameter).
+    Too many requests from one address, or for one organization, are
+    ``rate-limited`` (429, with ``Retry-After``).
     """
     try:
         zone = customer_zone(tz)
         service = get_bookable_service(service_id)
+        check_organization_rate(service.organization_id, READ)
         days = find_service_slots(
             service,
             first=start,

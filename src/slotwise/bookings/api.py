@@ -3,7 +3,8 @@
 A customer never sees a booking's database id: the answer to a booking
 carries a manage token (256 random bits, shown once, stored only as a hash),
 which is the booking's address from then on. Every POST takes an
-``Idempotency-Key``.
+``Idempotency-Key``. Every route is rate limited per client address and per
+organization (``slotwise.api.ratelimits``): reads and writes apart.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic import Field
 
 from slotwise.api.idempotency import IdempotencyHeader, idempotent
 from slotwise.api.problems import Problem, ValidationProblem
+from slotwise.api.ratelimits import READ, WRITE, ClientRate, check_organization_rate
 from slotwise.availability.services import (
     SlotQueryError,
     customer_zone,
@@ -28,7 +30,9 @@ from slotwise.bookings import services
 from slotwise.bookings.answers import booking_response, problem_for, series_response
 from slotwise.bookings.models import Booking, CancelledBy
 
-router = Router(tags=["bookings"])
+# Routes count as writes per client address unless they say they read.
+router = Router(tags=["bookings"], throttle=ClientRate(WRITE))
+CLIENT_READS = ClientRate(READ)
 
 TokenPath = Annotated[str, Path(min_length=20, max_length=100, description="The manage token.")]
 
@@ -84,7 +88,14 @@ class BookingOut(Schema):
     manage_token: str | None = Field(default=None, description="Only in the answer to a booking.")
 
 
-ERRORS = {401: Problem, 404: Problem, 409: Problem, 410: Problem, 422: ValidationProblem}
+ERRORS = {
+    401: Problem,
+    404: Problem,
+    409: Problem,
+    410: Problem,
+    422: ValidationProblem,
+    429: Problem,
+}
 
 
 @router.post(
@@ -106,6 +117,7 @@ def create_booking(
         try:
             zone = customer_zone(data.customer.time_zone)
             service = get_bookable_service(data.service_id)
+            check_organization_rate(service.organization_id, WRITE)
             booking, token = services.book(
                 service,
                 start=data.start,
@@ -191,6 +203,7 @@ def create_series(
         try:
             zone = customer_zone(data.customer.time_zone)
             service = get_bookable_service(data.service_id)
+            check_organization_rate(service.organization_id, WRITE)
             booked = services.book_series(
                 service,
                 first_start=data.start,
@@ -212,13 +225,17 @@ def create_series(
 
 
 @router.get(
-    "/series/{token}", response={200: SeriesOut, **ERRORS}, summary="Read a recurring series"
+    "/series/{token}",
+    response={200: SeriesOut, **ERRORS},
+    summary="Read a recurring series",
+    throttle=CLIENT_READS,
 )
 def read_series(request: HttpRequest, token: TokenPath) -> HttpResponse:
     try:
         series = services.series_for_token(token)
     except services.BookingError as error:
         return problem_for(error)
+    check_organization_rate(series.organization_id, READ)
     return series_response(series, list(series.bookings.order_by("starts_at", "pk")))
 
 
@@ -238,6 +255,7 @@ def cancel_series(
     def run() -> HttpResponse:
         try:
             series = services.series_for_token(token)
+            check_organization_rate(series.organization_id, WRITE)
             cancelled = services.cancel_series(
                 series,
                 scope=data.scope,
@@ -259,12 +277,18 @@ def _customer(data: CustomerIn) -> services.Customer:
     )
 
 
-@router.get("/manage/{token}", response={200: BookingOut, **ERRORS}, summary="Read a booking")
+@router.get(
+    "/manage/{token}",
+    response={200: BookingOut, **ERRORS},
+    summary="Read a booking",
+    throttle=CLIENT_READS,
+)
 def read_booking(request: HttpRequest, token: TokenPath) -> HttpResponse:
     try:
         booking = services.booking_for_token(token)
     except services.BookingError as error:
         return problem_for(error)
+    check_organization_rate(booking.organization_id, READ)
     return booking_response(booking)
 
 
@@ -330,6 +354,7 @@ def _manage(
             booking = services.booking_for_token(token)
         except services.BookingError as error:
             return problem_for(error)
+        check_organization_rate(booking.organization_id, WRITE)
         try:
             booking = operation(booking, timezone.now())
         except (SlotQueryError, services.BookingError) as error:
