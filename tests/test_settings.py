@@ -327,12 +327,13 @@ def test_settings_hold_for_every_installation():
     assert settings.TIME_ZONE == "UTC"
     assert settings.USE_TZ
     assert settings.DEFAULT_AUTO_FIELD == "django.db.models.BigAutoField"
-    assert settings.INSTALLED_APPS[-6:] == [
+    assert settings.INSTALLED_APPS[-7:] == [
         "slotwise.organizations",
         "slotwise.catalog",
         "slotwise.bookings",
         "slotwise.calendars",
         "slotwise.availability",
+        "slotwise.audit",
         "slotwise.web",
     ]
     assert settings.MIDDLEWARE[:2] == [

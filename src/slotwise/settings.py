@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "slotwise.bookings",
     "slotwise.calendars",
     "slotwise.availability",
+    "slotwise.audit",
     "slotwise.web",
 ]
 
@@ -41,6 +42,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "slotwise.audit.context.AuditOriginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",

@@ -7,6 +7,7 @@ from typing import Any
 from ninja import NinjaAPI, Swagger
 
 from slotwise.api.problems import PROBLEM_CONTENT_TYPE, install_problem_handlers
+from slotwise.audit.api import router as audit_router
 from slotwise.availability.api import router as availability_router
 from slotwise.bookings.api import router as bookings_router
 from slotwise.bookings.staff_api import router as staff_bookings_router
@@ -43,3 +44,4 @@ api.add_router("/services", availability_router)
 api.add_router("/bookings", bookings_router)
 api.add_router("/staff", catalog_staff_router)
 api.add_router("/staff/bookings", staff_bookings_router)
+api.add_router("/staff/audit", audit_router)

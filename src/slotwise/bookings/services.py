@@ -41,6 +41,8 @@ from django.db import DatabaseError, IntegrityError, OperationalError, connectio
 from django.db.models import QuerySet
 
 from slotwise import scheduling
+from slotwise.audit import context as audit_context
+from slotwise.audit.services import log_action
 from slotwise.availability.services import (
     Resource,
     load_calendars,
@@ -796,6 +798,13 @@ def _expired(booking: Booking, now: datetime) -> bool:
 
 
 def _log(booking: Booking, action: str, by: str, now: datetime, **data: object) -> None:
+    """Write the booking's history row and the audit log entry of ``action``.
+
+    The audit log names who acted as the context knows them (the member or
+    API key of a staff request, ``system`` outside requests); in a request by
+    someone not signed in, the booking's customer. A hold that expired is
+    released by the system, whoever's request found it.
+    """
     BookingEvent.objects.create(
         organization_id=booking.organization_id,
         booking=booking,
@@ -803,6 +812,19 @@ def _log(booking: Booking, action: str, by: str, now: datetime, **data: object) 
         action=action,
         actor=by,
         data=data,
+    )
+    actor = None
+    if by == CancelledBy.SYSTEM:
+        actor = audit_context.SYSTEM
+    elif audit_context.current().who()[0] is None:
+        actor = by
+    log_action(
+        action,
+        organization=booking.organization_id,
+        target=booking,
+        data={"by": by, **data},
+        actor=actor,
+        now=now,
     )
 
 

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from slotwise.audit.services import log_action
 from slotwise.organizations.models import ApiKey, Organization
 
 __all__ = [
@@ -79,6 +80,13 @@ def revoke_api_key(
         if api_key.revoked_at is None:
             api_key.revoked_at = now
             api_key.save(update_fields=["revoked_at"])
+            log_action(
+                "api_key.revoked",
+                organization=organization,
+                target=api_key,
+                data=_audit_facts(api_key),
+                now=now,
+            )
     return api_key
 
 
@@ -116,7 +124,24 @@ def _new_key(organization: Organization, name: str) -> tuple[ApiKey, str]:
     api_key.full_clean(validate_unique=False)
     with transaction.atomic():
         api_key.save()
+        log_action(
+            "api_key.issued",
+            organization=organization,
+            target=api_key,
+            data=_audit_facts(api_key),
+            now=api_key.created_at,
+        )
     return api_key, key
+
+
+def _audit_facts(api_key: ApiKey) -> dict[str, object]:
+    """What the audit log keeps of a key: never the key, nor its hash."""
+    return {
+        "prefix": api_key.prefix,
+        "name": api_key.name,
+        "scopes": api_key.scopes,
+        "expires_at": api_key.expires_at,
+    }
 
 
 def _hash(key: str) -> str:
