@@ -151,6 +151,20 @@ def _empty_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _every_organization() -> Iterator[None]:
+    """Test code sees every organization's rows, as the operator's commands do.
+
+    What the app runs still starts with no organization: each request
+    (``TenantMiddleware``) and each background task enter their own, so a
+    query that forgets its tenant fails in the tests as in production.
+    """
+    from slotwise.organizations.tenancy import unscoped
+
+    with unscoped():
+        yield
+
+
 # Outbound network: tests talk to this machine only.
 
 LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from slotwise.accounts.models import User
     from slotwise.bookings.models import Booking
     from slotwise.calendars.models import ExternalBusy
     from slotwise.catalog.models import Closure, DateOverride, Resource, Schedule, Service
@@ -202,5 +203,34 @@ def make_busy() -> Callable[..., ExternalBusy]:
             source="test",
             uid=f"event-{next(_serial)}",
         )
+
+    return make
+
+
+PASSWORD = "a long and unusual passphrase 7"
+
+
+@pytest.fixture
+def make_member() -> Callable[..., Any]:
+    """A user with ``role`` in ``org`` (none: no membership), password :data:`PASSWORD`,
+    a verified email and, with ``mfa=True``, an authenticator app; its TOTP secret is
+    ``user.totp_secret``."""
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from slotwise.accounts.models import Membership, User
+
+    def make(org: Organization | None = None, role: str | None = None, *, mfa: bool = False,
+             email: str | None = None) -> User:  # fmt: skip
+        email = email or f"member{next(_serial)}@example.com"
+        user = User.objects.create_user(email, PASSWORD)
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+        if org is not None and role is not None:
+            Membership.objects.create(organization=org, user=user, role=role)
+        user.totp_secret = None  # type: ignore[attr-defined]
+        if mfa:
+            user.totp_secret = generate_totp_secret()  # type: ignore[attr-defined]
+            TOTP.activate(user, user.totp_secret)  # type: ignore[attr-defined]
+        return user
 
     return make

@@ -21,6 +21,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 from types import FrameType
 
 from django.core.exceptions import ImproperlyConfigured
@@ -79,6 +80,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     key_parser.add_argument("org_slug", metavar="ORG_SLUG", help="the organization's slug")
     key_parser.add_argument("name", metavar="NAME", help="who or what will hold the key")
+    key_parser.add_argument(
+        "--scope",
+        action="append",
+        dest="scopes",
+        metavar="SCOPE",
+        help="what the key may do: read (the default), write, catalog:read, catalog:write, "
+        "bookings:read or bookings:write; repeat for several",
+    )
+    key_parser.add_argument(
+        "--expires-in-days",
+        type=int,
+        default=365,
+        metavar="DAYS",
+        help="days until the key expires (365); 0 for never",
+    )
     key_parser.set_defaults(command=api_key)
     # Only listed here for --help; main() hands `manage` to Django before parsing.
     commands.add_parser("manage", help="run a Django management command", add_help=False)
@@ -145,6 +161,7 @@ def api_key(args: argparse.Namespace) -> int:
     """Print a new key on stdout, alone, so that it can be piped; the rest on stderr."""
     _setup_django()
     from django.core.exceptions import ValidationError
+    from django.utils import timezone
 
     from slotwise.organizations.models import Organization
     from slotwise.organizations.services import issue_api_key
@@ -154,15 +171,28 @@ def api_key(args: argparse.Namespace) -> int:
         print(f"slotwise: there is no organization {args.org_slug!r}", file=sys.stderr)
         return 1
     try:
-        issued, key = issue_api_key(organization, args.name)
+        issued, key = issue_api_key(
+            organization,
+            args.name,
+            scopes=args.scopes or ["read"],
+            expires_at=(
+                None
+                if args.expires_in_days == 0
+                else timezone.now() + timedelta(days=args.expires_in_days)
+            ),
+        )
     except ValidationError as error:
         for field, messages in error.message_dict.items():
             print(f"slotwise: {field}: {' '.join(messages)}", file=sys.stderr)
         return 1
     print(key)
+    expiry = (
+        "never expires" if issued.expires_at is None else f"expires {issued.expires_at:%Y-%m-%d}"
+    )
     print(
-        f"API key {issued.prefix} ({issued.name}) for {organization.name}. It is shown only "
-        "now: store it somewhere safe. Send it as 'Authorization: Bearer <key>'.",
+        f"API key {issued.prefix} ({issued.name}) for {organization.name}, scopes "
+        f"{', '.join(issued.scopes)}, {expiry}. It is shown only now: store it somewhere "
+        "safe. Send it as 'Authorization: Bearer <key>'.",
         file=sys.stderr,
     )
     return 0

@@ -32,6 +32,7 @@ from slotwise.catalog.models import (
     WeeklyRule,
 )
 from slotwise.organizations.models import Organization
+from slotwise.organizations.tenancy import unscoped
 
 __all__ = ["DEMO_SLUG", "load_demo"]
 
@@ -49,7 +50,8 @@ def load_demo(*, base_url: str = "http://127.0.0.1:8000", now: datetime | None =
     docs and a ready-to-click slots query for next month, in Tokyo time.
     """
     now = now or timezone.now()
-    with transaction.atomic():
+    # An operator's command: it reads and writes the demo organization's rows by name.
+    with unscoped(), transaction.atomic():
         org = _upsert(
             Organization,
             {"slug": DEMO_SLUG},

@@ -6,6 +6,7 @@ here holds for every installation.
 """
 
 import os
+from datetime import timedelta
 
 from django.utils.csp import CSP
 
@@ -26,7 +27,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ninja",
     "django_tasks_db",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "slotwise.organizations",
+    "slotwise.accounts",
     "slotwise.catalog",
     "slotwise.bookings",
     "slotwise.calendars",
@@ -38,11 +43,16 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Every request starts with no organization: queries must name one.
+    "slotwise.organizations.tenancy.TenantMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "slotwise.audit.context.AuditOriginMiddleware",
+    "slotwise.accounts.sessions.SessionTimeoutMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "slotwise.accounts.mfa.RequireMfaMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -78,6 +88,59 @@ CACHES = deployment.caches
 SLOTWISE_RATE_LIMITS = deployment.rate_limits
 # How many proxies in front of slotwise append to X-Forwarded-For; 0 trusts none of it.
 SLOTWISE_TRUSTED_PROXIES = deployment.trusted_proxies
+
+# People sign in with an email address, through django-allauth (sign-up, email
+# verification, password reset, TOTP two-factor with recovery codes).
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Only to read hashes made before Argon2; they are upgraded at the next sign-in.
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    # The 20,000 most common passwords, as leaked in breaches.
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "home"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+# The same answers whether or not an email has an account.
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[slotwise] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if deployment.production else "http"
+# Failed sign-ins are limited per address and per account; sign-ups and resets per address.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "10/m/ip,5/5m/key",
+    "login": "30/m/ip",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "confirm_email": "1/3m/key",
+    "change_password": "5/m/user",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "slotwise"
+
+# A session ends after this long idle, or this long after its sign-in.
+SLOTWISE_SESSION_IDLE_TIMEOUT = timedelta(hours=2)
+SLOTWISE_SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
+SESSION_COOKIE_AGE = int(SLOTWISE_SESSION_ABSOLUTE_TIMEOUT.total_seconds())
 
 TIME_ZONE = "UTC"
 USE_TZ = True

@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from slotwise.accounts import views as accounts
 from slotwise.web import views as web
 
 
@@ -25,5 +26,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 urlpatterns = [
     path("", web.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    # Sign-up, sign-in, email verification, password reset and two-factor setup.
+    path("accounts/", include("allauth.urls")),
+    path("invitations/<str:token>", accounts.accept_invitation, name="accept_invitation"),
     path("api/v1/", include("slotwise.api.urls")),
 ]

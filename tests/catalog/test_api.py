@@ -27,7 +27,7 @@ class Staff:
     def __init__(self, client, organization):
         self.client = client
         self.organization = organization
-        self.api_key, key = issue_api_key(organization, "Tests")
+        self.api_key, key = issue_api_key(organization, "Tests", scopes=["write"])
         self.headers = {"Authorization": f"Bearer {key}"}
 
     def get(self, path):

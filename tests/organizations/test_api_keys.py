@@ -217,5 +217,5 @@ def test_openapi_describes_the_bearer_scheme(client):
     assert scheme["scheme"] == "bearer"
     assert scheme["bearerFormat"] == "sw_<prefix>_<secret>"
     operation = openapi["paths"][STAFF_URL]["get"]
-    assert operation["security"] == [{"ApiKeyAuth": []}]
+    assert operation["security"] == [{"ApiKeyAuth": []}, {"MemberSessionAuth": []}]
     assert list(operation["responses"]["401"]["content"]) == [PROBLEM]

@@ -108,7 +108,7 @@ def contested(make_org, make_resource, make_service) -> Scenario:
             now=timezone.now(),
         )
         scenario.pending.append(booking)
-    _, scenario.staff_key = issue_api_key(org, "Front desk")
+    _, scenario.staff_key = issue_api_key(org, "Front desk", scopes=["write"])
     return scenario
 
 

@@ -6,12 +6,15 @@ from typing import Any
 
 from ninja import NinjaAPI, Swagger
 
+from slotwise.accounts.api import router as members_router
 from slotwise.api.problems import PROBLEM_CONTENT_TYPE, install_problem_handlers
 from slotwise.audit.api import router as audit_router
 from slotwise.availability.api import router as availability_router
 from slotwise.bookings.api import router as bookings_router
 from slotwise.bookings.staff_api import router as staff_bookings_router
 from slotwise.catalog.api import router as catalog_staff_router
+from slotwise.organizations.api import router as api_keys_router
+from slotwise.organizations.auth import install_access_handlers
 
 __all__ = ["api"]
 
@@ -40,8 +43,11 @@ api = SlotwiseAPI(
     docs=Swagger(settings={"validatorUrl": None}),
 )
 install_problem_handlers(api)
+install_access_handlers(api)
 api.add_router("/services", availability_router)
 api.add_router("/bookings", bookings_router)
 api.add_router("/staff", catalog_staff_router)
 api.add_router("/staff/bookings", staff_bookings_router)
 api.add_router("/staff/audit", audit_router)
+api.add_router("/staff/members", members_router)
+api.add_router("/staff/api-keys", api_keys_router)

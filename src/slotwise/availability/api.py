@@ -26,10 +26,13 @@ from slotwise.availability.services import (
     get_bookable_service,
 )
 from slotwise.catalog.models import Service
+from slotwise.organizations.tenancy import enter_tenant, entered_on_lookup
 from slotwise.scheduling import SlotDay
 
 # Every route here is a public read, limited per client address.
 router = Router(tags=["availability"], throttle=ClientRate(READ))
+# Public: each operation enters the organization of what it finds (see tenancy).
+router.add_decorator(entered_on_lookup)
 
 # Problem type, status and title for each error a slot query can meet.
 PROBLEMS: dict[type[SlotQueryError], tuple[str, int, str]] = {
@@ -108,6 +111,7 @@ def service_slots(
     try:
         zone = customer_zone(tz)
         service = get_bookable_service(service_id)
+        enter_tenant(service.organization_id)
         check_organization_rate(service.organization_id, READ)
         days = find_service_slots(
             service,

@@ -29,9 +29,12 @@ from slotwise.availability.services import (
 from slotwise.bookings import services
 from slotwise.bookings.answers import booking_response, problem_for, series_response
 from slotwise.bookings.models import Booking, CancelledBy
+from slotwise.organizations.tenancy import enter_tenant, entered_on_lookup
 
 # Routes count as writes per client address unless they say they read.
 router = Router(tags=["bookings"], throttle=ClientRate(WRITE))
+# Public: each operation enters the organization of what it finds (see tenancy).
+router.add_decorator(entered_on_lookup)
 CLIENT_READS = ClientRate(READ)
 
 TokenPath = Annotated[str, Path(min_length=20, max_length=100, description="The manage token.")]
@@ -117,6 +120,7 @@ def create_booking(
         try:
             zone = customer_zone(data.customer.time_zone)
             service = get_bookable_service(data.service_id)
+            enter_tenant(service.organization_id)
             check_organization_rate(service.organization_id, WRITE)
             booking, token = services.book(
                 service,
@@ -203,6 +207,7 @@ def create_series(
         try:
             zone = customer_zone(data.customer.time_zone)
             service = get_bookable_service(data.service_id)
+            enter_tenant(service.organization_id)
             check_organization_rate(service.organization_id, WRITE)
             booked = services.book_series(
                 service,
@@ -235,6 +240,7 @@ def read_series(request: HttpRequest, token: TokenPath) -> HttpResponse:
         series = services.series_for_token(token)
     except services.BookingError as error:
         return problem_for(error)
+    enter_tenant(series.organization_id)
     check_organization_rate(series.organization_id, READ)
     return series_response(series, list(series.bookings.order_by("starts_at", "pk")))
 
@@ -255,6 +261,7 @@ def cancel_series(
     def run() -> HttpResponse:
         try:
             series = services.series_for_token(token)
+            enter_tenant(series.organization_id)
             check_organization_rate(series.organization_id, WRITE)
             cancelled = services.cancel_series(
                 series,
@@ -288,6 +295,7 @@ def read_booking(request: HttpRequest, token: TokenPath) -> HttpResponse:
         booking = services.booking_for_token(token)
     except services.BookingError as error:
         return problem_for(error)
+    enter_tenant(booking.organization_id)
     check_organization_rate(booking.organization_id, READ)
     return booking_response(booking)
 
@@ -354,6 +362,7 @@ def _manage(
             booking = services.booking_for_token(token)
         except services.BookingError as error:
             return problem_for(error)
+        enter_tenant(booking.organization_id)
         check_organization_rate(booking.organization_id, WRITE)
         try:
             booking = operation(booking, timezone.now())

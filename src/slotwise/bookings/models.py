@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from slotwise.catalog.models import Resource, Service
 from slotwise.organizations.models import Organization
+from slotwise.organizations.tenancy import TenantManager
 
 
 class BookingStatus(models.TextChoices):
@@ -68,6 +69,8 @@ class Booking(models.Model):
     cancel_reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantManager()
 
     class Meta:
         indexes = (
@@ -119,6 +122,8 @@ class Allocation(models.Model):
     # what the exclusion constraint guards on PostgreSQL.
     exclusive = models.BooleanField(default=False)
 
+    objects = TenantManager()
+
     class Meta:
         indexes = (
             models.Index(
@@ -150,6 +155,8 @@ class Series(models.Model):
     manage_token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    objects = TenantManager()
+
     class Meta:
         verbose_name_plural = "series"
 
@@ -168,6 +175,8 @@ class BookingEvent(models.Model):
     action = models.CharField(max_length=40)
     actor = models.CharField(max_length=16, choices=CancelledBy)
     data = models.JSONField(default=dict, blank=True)
+
+    objects = TenantManager()
 
     class Meta:
         ordering = ("at", "id")

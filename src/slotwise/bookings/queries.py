@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch, Q, prefetch_related_objects
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from slotwise.availability.services import check_range
 from slotwise.bookings.models import Allocation, Booking, BookingEvent, BookingStatus
@@ -63,14 +63,18 @@ class Page:
     next: str | None
 
 
-def access_booking(organization: Organization, booking_id: int) -> Booking:
+def access_booking(
+    organization: Organization, booking_id: int, *, within: frozenset[int] | None = None
+) -> Booking:
     """``organization``'s booking ``booking_id`` with its service, or ``BookingNotFound``
-    (also when the booking is another organization's)."""
-    booking = (
-        Booking.objects.select_related("service")
-        .filter(organization=organization, pk=booking_id)
-        .first()
+    (also when the booking is another organization's, or, given ``within``,
+    when it holds none of those resources)."""
+    rows = Booking.objects.select_related("service").filter(
+        organization=organization, pk=booking_id
     )
+    if within is not None:
+        rows = rows.filter(pk__in=_holding(within))
+    booking = rows.first()
     if booking is None:
         raise BookingNotFound(f"There is no booking {booking_id}.")
     return booking
@@ -87,12 +91,14 @@ def bookings_starting(
     status: str | None = None,
     limit: int = 100,
     cursor: str | None = None,
+    within: frozenset[int] | None = None,
 ) -> Page:
     """``organization``'s bookings that start on the dates ``first`` to ``last`` in ``zone``.
 
     Only those holding ``resource_id`` (a booking that no longer occupies
     anything, such as a cancelled one, holds no resource), of ``service_id``
-    or in ``status``, when given; at most ``limit`` of them, after
+    or in ``status``, when given, and holding one of the resources ``within``
+    if that is given (a staff member's own); at most ``limit`` of them, after
     ``cursor`` (a page's ``next``). Each comes with its service and the
     resources it holds (:func:`load_details`): two queries, however many
     bookings.
@@ -114,8 +120,9 @@ def bookings_starting(
         starts_at__lt=_first_instant(last + timedelta(days=1), zone),
     )
     if resource_id is not None:
-        holding = Allocation.objects.filter(resource_id=resource_id).values("booking_id")
-        rows = rows.filter(pk__in=holding)
+        rows = rows.filter(pk__in=_holding({resource_id}))
+    if within is not None:
+        rows = rows.filter(pk__in=_holding(within))
     if service_id is not None:
         rows = rows.filter(service_id=service_id)
     if status is not None:
@@ -143,6 +150,10 @@ def load_details(bookings: Sequence[Booking], *, events: bool = False) -> None:
     if events:
         lookups.append(Prefetch("events", queryset=BookingEvent.objects.order_by("at", "id")))
     prefetch_related_objects(list(bookings), *lookups)
+
+
+def _holding(resource_ids: Collection[int]) -> QuerySet[Allocation, int]:
+    return Allocation.objects.filter(resource_id__in=resource_ids).values("booking_id")
 
 
 def _first_instant(day: date, zone: ZoneInfo) -> datetime:

@@ -168,7 +168,9 @@ def hash_token(token: str) -> str:
 def booking_for_token(token: str) -> Booking:
     """The booking whose manage token is ``token``, or :class:`BookingNotFound`."""
     booking = (
-        Booking.objects.select_related("service").filter(manage_token_hash=hash_token(token))
+        Booking.objects.with_scopes_disabled()
+        .select_related("service")
+        .filter(manage_token_hash=hash_token(token))
     ).first()
     if booking is None:
         raise BookingNotFound("No booking has this manage token.")
@@ -539,7 +541,10 @@ def book_series(
 
 def series_for_token(token: str) -> Series:
     series = (
-        Series.objects.select_related("service").filter(manage_token_hash=hash_token(token)).first()
+        Series.objects.with_scopes_disabled()
+        .select_related("service")
+        .filter(manage_token_hash=hash_token(token))
+        .first()
     )
     if series is None:
         raise BookingNotFound("No series has this manage token.")

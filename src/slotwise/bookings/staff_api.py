@@ -28,6 +28,8 @@ from django.utils import timezone
 from ninja import Body, Path, Query, Schema
 from pydantic import Field
 
+from slotwise.accounts.access import Caller
+from slotwise.accounts.permissions import Permission
 from slotwise.api.idempotency import IdempotencyHeader, idempotent
 from slotwise.api.problems import Problem, ValidationProblem, problem_response
 from slotwise.availability.api import PROBLEMS as SLOT_PROBLEMS
@@ -36,8 +38,7 @@ from slotwise.bookings import queries, services
 from slotwise.bookings.answers import booking_body, problem_for, utc
 from slotwise.bookings.api import ReasonIn, RescheduleIn
 from slotwise.bookings.models import Booking, BookingStatus, CancelledBy
-from slotwise.organizations.auth import StaffRouter
-from slotwise.organizations.models import Organization
+from slotwise.organizations.auth import StaffRouter, requires
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "router"]
 
@@ -119,6 +120,7 @@ MOVE = {**ACT, 400: Problem, 503: Problem}
     response={200: BookingPageOut, 400: Problem, 401: Problem, 422: ValidationProblem},
     summary="Bookings starting on some dates",
 )
+@requires(Permission.BOOKINGS_READ)
 def list_bookings(
     request: HttpRequest,
     start: Annotated[date, Query(description="First date, in the zone `tz`.")],
@@ -140,7 +142,8 @@ def list_bookings(
     ``invalid-timezone``, ``invalid-date-range``, ``range-too-long`` (as for
     slots), ``invalid-status`` and ``invalid-cursor``.
     """
-    organization: Organization = request.auth
+    caller: Caller = request.auth
+    organization = caller.organization
     try:
         zone = customer_zone(tz or organization.time_zone)
         page = queries.bookings_starting(
@@ -153,6 +156,7 @@ def list_bookings(
             status=status,
             limit=limit,
             cursor=cursor,
+            within=caller.resource_ids,
         )
     except SlotQueryError as error:
         kind, code, title = SLOT_PROBLEMS[type(error)]
@@ -176,11 +180,14 @@ def list_bookings(
     response={200: StaffBookingOut, 400: Problem, **READ},
     summary="A booking and its history",
 )
+@requires(Permission.BOOKINGS_READ)
 def read_booking(request: HttpRequest, booking_id: IdPath, tz: ZoneQuery = None) -> HttpResponse:
-    organization: Organization = request.auth
+    caller: Caller = request.auth
     try:
-        zone = customer_zone(tz or organization.time_zone)
-        booking = queries.access_booking(organization, booking_id)
+        zone = customer_zone(tz or caller.organization.time_zone)
+        booking = queries.access_booking(
+            caller.organization, booking_id, within=caller.resource_ids
+        )
     except (SlotQueryError, services.BookingError) as error:
         return problem_for(error)
     return _json(_staff_view(booking, zone.key))
@@ -194,6 +201,7 @@ def read_booking(request: HttpRequest, booking_id: IdPath, tz: ZoneQuery = None)
     response={200: StaffBookingOut, **MOVE},
     summary="Approve a pending booking",
 )
+@requires(Permission.BOOKINGS_WRITE)
 def approve_booking(
     request: HttpRequest, booking_id: IdPath, idempotency_key: IdempotencyHeader = None
 ) -> HttpResponse:
@@ -211,6 +219,7 @@ def approve_booking(
     response={200: StaffBookingOut, **ACT},
     summary="Reject a pending booking",
 )
+@requires(Permission.BOOKINGS_WRITE)
 def reject_booking(
     request: HttpRequest,
     booking_id: IdPath,
@@ -224,6 +233,7 @@ def reject_booking(
 @router.post(
     "/{booking_id}/cancel", response={200: StaffBookingOut, **ACT}, summary="Cancel a booking"
 )
+@requires(Permission.BOOKINGS_WRITE)
 def cancel_booking(
     request: HttpRequest,
     booking_id: IdPath,
@@ -243,6 +253,7 @@ def cancel_booking(
     response={200: StaffBookingOut, **MOVE},
     summary="Move a booking",
 )
+@requires(Permission.BOOKINGS_WRITE)
 def reschedule_booking(
     request: HttpRequest,
     booking_id: IdPath,
@@ -264,6 +275,7 @@ def reschedule_booking(
     response={200: StaffBookingOut, **ACT},
     summary="Mark a booking completed",
 )
+@requires(Permission.BOOKINGS_WRITE)
 def complete_booking(
     request: HttpRequest, booking_id: IdPath, idempotency_key: IdempotencyHeader = None
 ) -> HttpResponse:
@@ -278,6 +290,7 @@ def complete_booking(
     response={200: StaffBookingOut, **ACT},
     summary="Mark a booking a no-show",
 )
+@requires(Permission.BOOKINGS_WRITE)
 def no_show_booking(
     request: HttpRequest, booking_id: IdPath, idempotency_key: IdempotencyHeader = None
 ) -> HttpResponse:
@@ -296,11 +309,12 @@ def _act(
     """Run ``operation`` on the organization's booking ``booking_id``, once per
     ``Idempotency-Key``; ``wanted`` is the start asked for, for suggestions
     when it is taken."""
-    organization: Organization = request.auth
+    caller: Caller = request.auth
+    organization = caller.organization
 
     def run() -> HttpResponse:
         try:
-            booking = queries.access_booking(organization, booking_id)
+            booking = queries.access_booking(organization, booking_id, within=caller.resource_ids)
         except services.BookingError as error:
             return problem_for(error)
         try:

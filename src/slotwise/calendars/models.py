@@ -12,6 +12,7 @@ from django.db import models
 
 from slotwise.catalog.models import Resource
 from slotwise.organizations.models import Organization
+from slotwise.organizations.tenancy import TenantManager
 
 
 class ExternalBusy(models.Model):
@@ -27,6 +28,8 @@ class ExternalBusy(models.Model):
     all_day = models.BooleanField(default=False)
     source = models.CharField(max_length=200, help_text="Which calendar the event came from.")
     uid = models.CharField(max_length=500, help_text="The event's id in that calendar.")
+
+    objects = TenantManager()
 
     class Meta:
         verbose_name_plural = "external busy times"

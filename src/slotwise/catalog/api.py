@@ -19,6 +19,7 @@ from django.http import HttpRequest
 from ninja import Path, Schema, Status
 from pydantic import Field
 
+from slotwise.accounts.permissions import Permission
 from slotwise.api.problems import Problem, ValidationProblem, problem_response
 from slotwise.catalog import services
 from slotwise.catalog.models import (
@@ -39,7 +40,7 @@ from slotwise.catalog.services import (
     InvalidService,
     NotFound,
 )
-from slotwise.organizations.auth import StaffRouter
+from slotwise.organizations.auth import StaffRouter, requires
 
 router = StaffRouter(tags=["staff: catalog"])
 
@@ -273,29 +274,33 @@ WRITE = {**CREATE, 404: Problem}
 
 
 @router.get("/resources", response={200: list[ResourceOut], 401: Problem}, summary="Resources")
+@requires(Permission.CATALOG_READ)
 def list_resources(request: HttpRequest) -> list[dict[str, Any]]:
-    return [_resource(r) for r in services.resources_of(request.auth)]
+    return [_resource(r) for r in services.resources_of(request.auth.organization)]
 
 
 @router.post("/resources", response={201: ResourceOut, **CREATE}, summary="Add a resource")
+@requires(Permission.CATALOG_WRITE)
 def create_resource(request: HttpRequest, payload: ResourceIn) -> Status[dict[str, Any]]:
     fields = payload.model_dump(exclude_none=True)
-    return Status(201, _resource(services.create_resource(request.auth, fields)))
+    return Status(201, _resource(services.create_resource(request.auth.organization, fields)))
 
 
 @router.get("/resources/{resource_id}", response={200: ResourceOut, **READ}, summary="A resource")
+@requires(Permission.CATALOG_READ)
 def read_resource(request: HttpRequest, resource_id: IdPath) -> dict[str, Any]:
-    return _resource(services.access_resource(request.auth, resource_id))
+    return _resource(services.access_resource(request.auth.organization, resource_id))
 
 
 @router.patch(
     "/resources/{resource_id}", response={200: ResourceOut, **WRITE}, summary="Change a resource"
 )
+@requires(Permission.CATALOG_WRITE)
 def update_resource(
     request: HttpRequest, resource_id: IdPath, payload: ResourcePatch
 ) -> dict[str, Any]:
     changes = payload.model_dump(exclude_unset=True)
-    return _resource(services.update_resource(request.auth, resource_id, changes))
+    return _resource(services.update_resource(request.auth.organization, resource_id, changes))
 
 
 @router.delete(
@@ -303,71 +308,80 @@ def update_resource(
     response={200: ResourceOut, **READ},
     summary="Deactivate a resource",
 )
+@requires(Permission.CATALOG_WRITE)
 def deactivate_resource(request: HttpRequest, resource_id: IdPath) -> dict[str, Any]:
     """Take the resource out of every future slot; it is kept (``active`` false),
     with its bookings. PATCH ``{"active": true}`` brings it back."""
-    return _resource(services.deactivate_resource(request.auth, resource_id))
+    return _resource(services.deactivate_resource(request.auth.organization, resource_id))
 
 
 # Schedules
 
 
 @router.get("/schedules", response={200: list[ScheduleOut], 401: Problem}, summary="Schedules")
+@requires(Permission.CATALOG_READ)
 def list_schedules(request: HttpRequest) -> list[dict[str, Any]]:
-    return [_schedule(s) for s in services.schedules_of(request.auth)]
+    return [_schedule(s) for s in services.schedules_of(request.auth.organization)]
 
 
 @router.post("/schedules", response={201: ScheduleOut, **CREATE}, summary="Add a schedule")
+@requires(Permission.CATALOG_WRITE)
 def create_schedule(request: HttpRequest, payload: ScheduleIn) -> Status[dict[str, Any]]:
     fields = _hours_fields(payload, payload.model_dump(exclude_none=True))
-    return Status(201, _schedule(services.create_schedule(request.auth, fields)))
+    return Status(201, _schedule(services.create_schedule(request.auth.organization, fields)))
 
 
 @router.get("/schedules/{schedule_id}", response={200: ScheduleOut, **READ}, summary="A schedule")
+@requires(Permission.CATALOG_READ)
 def read_schedule(request: HttpRequest, schedule_id: IdPath) -> dict[str, Any]:
-    return _schedule(services.access_schedule(request.auth, schedule_id))
+    return _schedule(services.access_schedule(request.auth.organization, schedule_id))
 
 
 @router.patch(
     "/schedules/{schedule_id}", response={200: ScheduleOut, **WRITE}, summary="Change a schedule"
 )
+@requires(Permission.CATALOG_WRITE)
 def update_schedule(
     request: HttpRequest, schedule_id: IdPath, payload: SchedulePatch
 ) -> dict[str, Any]:
     """Change the fields given; ``weekly_rules``, ``overrides`` or ``closures``,
     if given, replace that list whole (``[]`` empties it)."""
     changes = _hours_fields(payload, payload.model_dump(exclude_unset=True))
-    return _schedule(services.update_schedule(request.auth, schedule_id, changes))
+    return _schedule(services.update_schedule(request.auth.organization, schedule_id, changes))
 
 
 # Services
 
 
 @router.get("/services", response={200: list[ServiceOut], 401: Problem}, summary="Services")
+@requires(Permission.CATALOG_READ)
 def list_services(request: HttpRequest) -> list[dict[str, Any]]:
-    return [_service(s) for s in services.services_of(request.auth)]
+    return [_service(s) for s in services.services_of(request.auth.organization)]
 
 
 @router.post("/services", response={201: ServiceOut, **CREATE}, summary="Add a service")
+@requires(Permission.CATALOG_WRITE)
 def create_service(request: HttpRequest, payload: ServiceIn) -> Status[dict[str, Any]]:
     fields = _service_fields(payload, payload.model_dump(exclude_none=True))
-    return Status(201, _service(services.create_service(request.auth, fields)))
+    return Status(201, _service(services.create_service(request.auth.organization, fields)))
 
 
 @router.get("/services/{service_id}", response={200: ServiceOut, **READ}, summary="A service")
+@requires(Permission.CATALOG_READ)
 def read_service(request: HttpRequest, service_id: IdPath) -> dict[str, Any]:
-    return _service(services.access_service(request.auth, service_id))
+    return _service(services.access_service(request.auth.organization, service_id))
 
 
 @router.patch(
     "/services/{service_id}", response={200: ServiceOut, **WRITE}, summary="Change a service"
 )
+@requires(Permission.CATALOG_WRITE)
 def update_service(
     request: HttpRequest, service_id: IdPath, payload: ServicePatch
 ) -> dict[str, Any]:
     """Change the fields given; ``requirements``, if given, replace the old ones whole."""
     changes = _service_fields(payload, payload.model_dump(exclude_unset=True))
-    return _service(services.update_service(request.auth, service_id, changes))
+    return _service(services.update_service(request.auth.organization, service_id, changes))
 
 
 # From JSON to the service layer's input, and from rows to JSON

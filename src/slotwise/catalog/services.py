@@ -73,8 +73,8 @@ __all__ = [
 
 def bookable_offerings() -> list[Organization]:
     """Organizations by name, each with ``bookable_services``: its active services
-    by name. Two queries."""
-    active = Service.objects.filter(active=True).order_by("name", "id")
+    by name. Two queries. Every organization's: what is offered is public."""
+    active = Service.objects.with_scopes_disabled().filter(active=True).order_by("name", "id")
     return list(
         Organization.objects.order_by("name", "id").prefetch_related(
             Prefetch("services", queryset=active, to_attr="bookable_services")

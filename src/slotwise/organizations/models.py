@@ -8,6 +8,7 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from slotwise.organizations.validators import (
+    validate_api_key_scopes,
     validate_currency,
     validate_embed_origins,
     validate_locale,
@@ -65,7 +66,13 @@ class ApiKey(models.Model):
     name = models.CharField(max_length=100, help_text="Who or what holds the key.")
     prefix = models.CharField(max_length=16, unique=True, editable=False)
     secret_hash = models.CharField(max_length=64, editable=False)
+    scopes = models.JSONField(
+        default=list,
+        validators=[validate_api_key_scopes],
+        help_text='What the key may do: "read", "write", or names such as "bookings:read".',
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Never, if empty.")
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

@@ -154,3 +154,17 @@ def validate_embed_origins(value: Any) -> None:
 
 def _params(value: Any) -> dict[str, Any]:
     return {"value": value, "example": _EXAMPLE}
+
+
+def validate_api_key_scopes(value: object) -> None:
+    """At least one known scope (``read``, ``write``, ``bookings:read`` ...), no repeats."""
+    from slotwise.accounts.permissions import API_KEY_SCOPES
+
+    if not isinstance(value, list) or not value:
+        raise ValidationError("Give the key at least one scope.")
+    unknown = [s for s in value if not isinstance(s, str) or s not in API_KEY_SCOPES]
+    if unknown:
+        known = ", ".join(API_KEY_SCOPES)
+        raise ValidationError(f"Unknown scope {unknown[0]!r}; the scopes are {known}.")
+    if len(set(value)) != len(value):
+        raise ValidationError("A scope is named twice.")

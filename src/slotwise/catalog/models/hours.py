@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from slotwise.organizations.models import Organization
+from slotwise.organizations.tenancy import TenantManager
 from slotwise.scheduling import HolidayCalendar
 
 MIDNIGHT = time(0)
@@ -43,6 +44,8 @@ class Schedule(models.Model):
     name = models.CharField(max_length=200)
     holiday_country = models.CharField(max_length=2, blank=True)
     holiday_subdivision = models.CharField(max_length=10, blank=True)
+
+    objects = TenantManager()
 
     class Meta:
         constraints = (

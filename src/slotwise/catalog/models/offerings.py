@@ -11,6 +11,7 @@ from django.db.models.lookups import Exact
 
 from slotwise.catalog.models.resources import Resource, ResourceKind
 from slotwise.organizations.models import Organization
+from slotwise.organizations.tenancy import TenantManager
 from slotwise.organizations.validators import validate_currency
 
 
@@ -61,6 +62,8 @@ class Service(models.Model):
         default=False, help_text="Bookings wait as pending until staff approve them."
     )
     active = models.BooleanField(default=True)
+
+    objects = TenantManager()
 
     class Meta:
         constraints = (

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from slotwise.catalog.models.hours import Schedule
 from slotwise.organizations.models import Organization
+from slotwise.organizations.tenancy import TenantManager
 from slotwise.organizations.validators import validate_time_zone
 
 
@@ -42,6 +44,17 @@ class Resource(models.Model):
         related_name="resources",
     )
     active = models.BooleanField(default=True)
+    # The member who is this resource (a provider): with the staff role they
+    # manage this resource's bookings and no others.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="resources",
+    )
+
+    objects = TenantManager()
 
     class Meta:
         constraints = (

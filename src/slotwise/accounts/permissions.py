@@ -1,0 +1,54 @@
+"""Roles, permissions and API key scopes: names only, no models (see :mod:`.access`)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.db import models
+
+__all__ = ["API_KEY_SCOPES", "ROLE_PERMISSIONS", "Permission", "Role", "scope_permissions"]
+
+
+class Role(models.TextChoices):
+    """What a member may do in an organization (see :mod:`slotwise.accounts.access`)."""
+
+    OWNER = "owner"
+    ADMIN = "admin"
+    STAFF = "staff"
+    VIEWER = "viewer"
+
+
+class Permission(StrEnum):
+    CATALOG_READ = "catalog:read"
+    CATALOG_WRITE = "catalog:write"
+    BOOKINGS_READ = "bookings:read"
+    BOOKINGS_WRITE = "bookings:write"
+    MEMBERS_MANAGE = "members:manage"
+    API_KEYS_MANAGE = "api-keys:manage"
+    AUDIT_READ = "audit:read"
+
+
+_READ = frozenset({Permission.CATALOG_READ, Permission.BOOKINGS_READ})
+_WRITE = _READ | {Permission.CATALOG_WRITE, Permission.BOOKINGS_WRITE}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.OWNER: frozenset(Permission),
+    Role.ADMIN: frozenset(Permission) - {Permission.AUDIT_READ},
+    Role.STAFF: _READ | {Permission.BOOKINGS_WRITE},
+    Role.VIEWER: _READ,
+}
+
+API_KEY_SCOPES: dict[str, frozenset[Permission]] = {
+    "read": _READ,
+    "write": _WRITE,
+    **{p.value: frozenset({p}) for p in _WRITE},
+}
+"""Each scope an API key may be given, and the permissions it grants."""
+
+
+def scope_permissions(scopes: list[str]) -> frozenset[Permission]:
+    """The permissions ``scopes`` grant together; unknown names grant nothing."""
+    granted: frozenset[Permission] = frozenset()
+    for name in scopes:
+        granted |= API_KEY_SCOPES.get(name, frozenset())
+    return granted
