@@ -23,6 +23,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+# django-allauth's answer to sign-ins and resets sent too often.
+handler429 = "slotwise.accounts.throttling.too_many_requests"
+
 urlpatterns = [
     path("", web.home, name="home"),
     path("healthz", healthz, name="healthz"),

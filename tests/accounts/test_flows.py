@@ -146,15 +146,38 @@ def test_signing_in_starts_a_new_session(make_member):
     assert client.session.session_key != before
 
 
-def test_failed_sign_ins_are_throttled(make_member):
+def test_failed_sign_ins_are_throttled_per_account(make_member, frozen_clock):
+    member = make_member()
+    for _ in range(5):
+        wrong = sign_in(Client(), member.email, "wrong password!")
+        assert "Too many failed" not in wrong.content.decode()
+    # Even the right password is refused until the window passes, from anywhere.
+    client = Client()
+    throttled = sign_in(client, member.email)
+    assert throttled.status_code == 200
+    assert "Too many failed login attempts" in throttled.content.decode()
+    assert SESSION_KEY not in client.session
+    frozen_clock.shift(timedelta(minutes=5, seconds=1))
+    assert sign_in(client, member.email).status_code == 302
+
+
+def test_password_resets_are_limited_with_retry_after(make_member):
     member = make_member()
     client = Client()
     for _ in range(5):
-        assert sign_in(client, member.email, "wrong password!").status_code == 200
-    # Even the right password is refused until the window passes.
-    throttled = sign_in(client, member.email)
-    assert throttled.status_code in (200, 429)
-    assert SESSION_KEY not in client.session
+        assert client.post("/accounts/password/reset/", {"email": member.email}).status_code == 302
+    refused = client.post("/accounts/password/reset/", {"email": member.email})
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "300"
+    assert "Too many attempts" in refused.content.decode()
+
+
+def test_the_longest_window_of_the_limits_is_the_wait():
+    from slotwise.accounts.throttling import longest_window
+
+    assert longest_window({"a": "10/m/ip,5/5m/key", "b": "1/3m/key"}) == 300
+    assert longest_window({"a": "20/h"}) == 3600
+    assert longest_window({}) == 60
 
 
 @pytest.mark.parametrize(

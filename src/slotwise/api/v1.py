@@ -7,6 +7,7 @@ from typing import Any
 from ninja import NinjaAPI, Swagger
 
 from slotwise.accounts.api import router as members_router
+from slotwise.accounts.me_api import router as me_router
 from slotwise.api.problems import PROBLEM_CONTENT_TYPE, install_problem_handlers
 from slotwise.audit.api import router as audit_router
 from slotwise.availability.api import router as availability_router
@@ -50,4 +51,5 @@ api.add_router("/staff", catalog_staff_router)
 api.add_router("/staff/bookings", staff_bookings_router)
 api.add_router("/staff/audit", audit_router)
 api.add_router("/staff/members", members_router)
+api.add_router("/me", me_router)
 api.add_router("/staff/api-keys", api_keys_router)
