@@ -352,10 +352,12 @@ def load_scenario() -> dict[str, object]:
 
     from slotwise.catalog.models import Resource, Schedule, Service, ServiceRequirement, WeeklyRule
     from slotwise.organizations.models import Organization
+    from slotwise.organizations.tenancy import unscoped
 
     first = timezone.now().astimezone(ZoneInfo(PROVIDER_ZONE)).date() + timedelta(days=1)
     services = []
-    with transaction.atomic():
+    # Setting up, as an operator's command would: no tenant yet.
+    with unscoped(), transaction.atomic():
         org = Organization.objects.create(
             name="Bench", slug="bench", time_zone=PROVIDER_ZONE, currency="EUR"
         )

@@ -235,13 +235,15 @@ def load_scenario() -> dict[str, object]:
     from slotwise.calendars.models import ExternalBusy
     from slotwise.catalog.models import Resource, Schedule, Service, ServiceRequirement, WeeklyRule
     from slotwise.organizations.models import Organization
+    from slotwise.organizations.tenancy import unscoped
 
     zone = ZoneInfo(PROVIDER_ZONE)
     first = timezone.now().astimezone(zone).date() + timedelta(days=1)
     hours = ((time(7), time(12)), (time(13), time(22)))
     before, after = timedelta(minutes=10), timedelta(minutes=5)
     rng = random.Random(7)
-    with transaction.atomic():
+    # Setting up, as an operator's command would: no tenant yet.
+    with unscoped(), transaction.atomic():
         org = Organization.objects.create(
             name="Bench", slug="bench", time_zone=PROVIDER_ZONE, currency="EUR"
         )
