@@ -20,7 +20,7 @@ def test_help_lists_every_command(capsys):
 
     assert exited.value.code == 0
     out = capsys.readouterr().out
-    for command in ("run", "serve", "worker", "migrate", "demo", "api-key", "manage"):
+    for command in ("run", "serve", "worker", "migrate", "demo", "api-key", "invite", "manage"):
         assert command in out
 
 
@@ -98,6 +98,47 @@ def test_api_key_refusals_go_to_stderr(capsys, db, make_org, argv, message):
     out, err = capsys.readouterr()
     assert out == ""
     assert message in err
+
+
+def test_api_key_scopes_and_expiry_are_chosen_on_the_command_line(capsys, db, make_org):
+    from slotwise.organizations.models import ApiKey
+
+    make_org(slug="harbour")
+    argv = ["api-key", "harbour", "Sync", "--scope", "bookings:read", "--scope", "catalog:read"]
+    assert cli.main([*argv, "--expires-in-days", "0"]) == 0
+    key = ApiKey.objects.get()
+    assert (key.scopes, key.expires_at) == (["bookings:read", "catalog:read"], None)
+    assert "never expires" in capsys.readouterr().err
+    assert cli.main(["api-key", "harbour", "Bad", "--scope", "everything"]) == 1
+    assert "Unknown scope 'everything'" in capsys.readouterr().err
+
+
+def test_invite_prints_a_link_that_makes_the_first_owner(
+    capsys, db, make_org, make_member, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+    from django.test import Client
+
+    from slotwise.accounts.models import Membership
+
+    org = make_org(slug="harbour")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert cli.main(["invite", "harbour", "ada@example.com", "owner"]) == 0
+    out, err = capsys.readouterr()
+    link = out.strip()
+    assert link.startswith("http://127.0.0.1:8000/invitations/")
+    assert "ada@example.com" in err
+    assert mail.outbox[0].to == ["ada@example.com"]
+    client = Client()
+    client.force_login(make_member(email="ada@example.com"))
+    assert client.post(link.removeprefix("http://127.0.0.1:8000")).status_code == 302
+    assert Membership.objects.get(organization=org).role == "owner"
+
+
+def test_invite_refuses_an_unknown_role(capsys, db, make_org):
+    make_org(slug="harbour")
+    with pytest.raises(SystemExit):
+        cli.main(["invite", "harbour", "ada@example.com", "emperor"])
 
 
 # Supervising the web server and the worker

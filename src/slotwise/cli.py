@@ -6,6 +6,7 @@
     slotwise migrate          create or update the database tables, the cache's too
     slotwise demo             load the demo data and say where to look
     slotwise api-key ORG NAME issue an API key for the staff API of organization ORG
+    slotwise invite ORG EMAIL ROLE  invite someone to organization ORG (the first owner, say)
     slotwise manage ARGS...   any Django management command
 
 Every command uses ``slotwise.settings`` unless ``DJANGO_SETTINGS_MODULE``
@@ -73,6 +74,26 @@ def build_parser() -> argparse.ArgumentParser:
         command=migrate
     )
     commands.add_parser("demo", help="load the demo data").set_defaults(command=demo)
+    invite_parser = commands.add_parser(
+        "invite",
+        help="invite someone to an organization, e.g. its first owner; prints the link",
+        description="Invite EMAIL to join organization ORG_SLUG as ROLE. The link is printed "
+        "and emailed; it is valid for 7 days, for that verified address only.",
+    )
+    invite_parser.add_argument("org_slug", metavar="ORG_SLUG", help="the organization's slug")
+    invite_parser.add_argument("email", metavar="EMAIL", help="whom to invite")
+    invite_parser.add_argument(
+        "role",
+        metavar="ROLE",
+        choices=["owner", "admin", "staff", "viewer"],
+        help="owner, admin, staff or viewer",
+    )
+    invite_parser.add_argument(
+        "--site",
+        default="http://127.0.0.1:8000",
+        help="the address slotwise is reached at, for the link (http://127.0.0.1:8000)",
+    )
+    invite_parser.set_defaults(command=invite)
     key_parser = commands.add_parser(
         "api-key",
         help="issue an API key for an organization's staff API, shown once",
@@ -154,6 +175,42 @@ def migrate(args: argparse.Namespace) -> int:
 
 def demo(args: argparse.Namespace) -> int:
     print(_load_demo())
+    return 0
+
+
+def invite(args: argparse.Namespace) -> int:
+    """Print the invitation link on stdout, alone; the rest on stderr."""
+    _setup_django()
+    from django.core.exceptions import ValidationError
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from slotwise.accounts import services
+    from slotwise.accounts.access import Caller
+    from slotwise.accounts.permissions import ROLE_PERMISSIONS, Role
+    from slotwise.organizations.models import Organization
+
+    organization = Organization.objects.filter(slug=args.org_slug).first()
+    if organization is None:
+        print(f"slotwise: there is no organization {args.org_slug!r}", file=sys.stderr)
+        return 1
+    # The operator acts with an owner's rights, in the audit log as "system".
+    operator = Caller(organization, ROLE_PERMISSIONS[Role.OWNER], role=Role.OWNER)
+    try:
+        invitation, token = services.invite(
+            operator, args.email, Role(args.role), now=timezone.now(), site=args.site
+        )
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            print(f"slotwise: {field}: {' '.join(messages)}", file=sys.stderr)
+        return 1
+    print(args.site.rstrip("/") + reverse("accept_invitation", args=[token]))
+    print(
+        f"Invitation for {invitation.email} to join {organization.name} as {invitation.role}, "
+        f"valid until {invitation.expires_at:%Y-%m-%d %H:%M} UTC. They sign up or sign in "
+        "with that address, then open the link.",
+        file=sys.stderr,
+    )
     return 0
 
 

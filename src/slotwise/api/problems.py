@@ -91,7 +91,10 @@ def unauthorized(request: HttpRequest, exc: Exception | None = None) -> HttpResp
         detail = "The API key is not valid: it is mistyped, unknown or revoked."
         challenge = 'Bearer error="invalid_token"'
     else:
-        detail = "Send an organization API key in the header 'Authorization: Bearer <key>'."
+        detail = (
+            "Send an organization API key in the header 'Authorization: Bearer <key>', "
+            "or sign in (/accounts/login/) as a member of the organization."
+        )
         challenge = "Bearer"
     response = problem_response(401, "unauthorized", "Unauthorized", detail)
     response["WWW-Authenticate"] = challenge
