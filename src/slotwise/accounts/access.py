@@ -71,13 +71,10 @@ class Caller:
         if permission not in self.permissions:
             raise Forbidden(f"This needs the {permission.value} permission.")
 
-    def reaches(self, resource_ids: set[int] | frozenset[int]) -> bool:
-        """Whether a booking on ``resource_ids`` is within the caller's reach."""
-        return self.resource_ids is None or bool(self.resource_ids & resource_ids)
-
     @property
     def actor(self) -> str:
-        """Who this is, for the audit log: ``user:7`` or ``api-key:1f0c9a2b7d3e``."""
+        """Who this is, for the audit log: ``user:7``, ``api-key:1f0c9a2b7d3e``, or
+        ``system`` for the operator's commands."""
         if self.api_key is not None:
             return f"api-key:{self.api_key.prefix}"
-        return f"user:{self.user.pk if self.user is not None else '?'}"
+        return "system" if self.user is None else f"user:{self.user.pk}"
