@@ -217,3 +217,38 @@ def test_every_staff_operation_declares_its_permission():
 
     with pytest.raises(ImproperlyConfigured, match="does not say"):
         router.get("/undeclared")(undeclared)
+
+
+def test_a_staff_member_changes_their_own_hours_and_no_one_elses(
+    org, make_member, make_resource, make_schedule
+):
+    from slotwise.catalog.models import Schedule
+
+    user = make_member(org, Role.STAFF)
+    ann = make_resource(org, name="Ann", user=user)
+    bob = make_resource(org, name="Bob")
+    shared = make_schedule(org)
+    make_resource(org, name="Cy", user=user, schedule=shared)
+    make_resource(org, name="Di", schedule=shared)
+    client = signed_in(user)
+    day_off = {"closures": [{"first": "2026-06-05", "last": "2026-06-05", "reason": "Day off"}]}
+
+    def patch(schedule_id):
+        return client.patch(
+            f"/api/v1/staff/schedules/{schedule_id}", day_off, content_type="application/json"
+        )
+
+    assert patch(ann.schedule_id).status_code == 200
+    assert Schedule.objects.get(pk=ann.schedule_id).closures.count() == 1
+    # Bob's hours, and hours Ann shares with Di, answer as if missing.
+    for other in (bob.schedule_id, shared.pk):
+        response = patch(other)
+        assert response.status_code == 404
+        assert Schedule.objects.get(pk=other).closures.count() == 0
+    # The rest of the catalog stays read-only to staff.
+    assert (
+        client.post(
+            "/api/v1/staff/schedules", {"name": "Mine"}, content_type="application/json"
+        ).status_code
+        == 403
+    )

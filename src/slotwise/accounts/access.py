@@ -8,8 +8,9 @@ not reach answers as if it did not exist.
 
     owner    everything, including members, API keys and the audit log
     admin    everything but the audit log and the owners themselves
-    staff    reads the catalog; reads and changes the bookings of the
-             resources that are them (``Resource.user``), no others
+    staff    reads the catalog; changes the hours of the resources that are
+             them (``Resource.user``) and reads and changes their bookings,
+             no others
     viewer   reads the catalog and the bookings
 
 API key scopes: ``read`` (``catalog:read`` and ``bookings:read``),
@@ -66,10 +67,11 @@ class Caller:
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
 
-    def require(self, permission: Permission) -> None:
-        """Raise :class:`Forbidden` unless the caller has ``permission``."""
-        if permission not in self.permissions:
-            raise Forbidden(f"This needs the {permission.value} permission.")
+    def require(self, *permissions: Permission) -> None:
+        """Raise :class:`Forbidden` unless the caller has one of ``permissions``."""
+        if self.permissions.isdisjoint(permissions):
+            needed = " or ".join(sorted(p.value for p in permissions))
+            raise Forbidden(f"This needs the {needed} permission.")
 
     @property
     def actor(self) -> str:

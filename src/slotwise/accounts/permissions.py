@@ -23,6 +23,8 @@ class Permission(StrEnum):
     CATALOG_WRITE = "catalog:write"
     BOOKINGS_READ = "bookings:read"
     BOOKINGS_WRITE = "bookings:write"
+    OWN_HOURS = "hours:own"
+    """Change the schedule of one's own resources, and no other."""
     MEMBERS_MANAGE = "members:manage"
     API_KEYS_MANAGE = "api-keys:manage"
     AUDIT_READ = "audit:read"
@@ -34,7 +36,7 @@ _WRITE = _READ | {Permission.CATALOG_WRITE, Permission.BOOKINGS_WRITE}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
     Role.ADMIN: frozenset(Permission) - {Permission.AUDIT_READ},
-    Role.STAFF: _READ | {Permission.BOOKINGS_WRITE},
+    Role.STAFF: _READ | {Permission.BOOKINGS_WRITE, Permission.OWN_HOURS},
     Role.VIEWER: _READ,
 }
 

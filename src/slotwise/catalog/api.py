@@ -19,6 +19,7 @@ from django.http import HttpRequest
 from ninja import Path, Schema, Status
 from pydantic import Field
 
+from slotwise.accounts.access import Caller
 from slotwise.accounts.permissions import Permission
 from slotwise.api.problems import Problem, ValidationProblem, problem_response
 from slotwise.catalog import services
@@ -340,14 +341,19 @@ def read_schedule(request: HttpRequest, schedule_id: IdPath) -> dict[str, Any]:
 @router.patch(
     "/schedules/{schedule_id}", response={200: ScheduleOut, **WRITE}, summary="Change a schedule"
 )
-@requires(Permission.CATALOG_WRITE)
+@requires(Permission.CATALOG_WRITE, Permission.OWN_HOURS)
 def update_schedule(
     request: HttpRequest, schedule_id: IdPath, payload: SchedulePatch
 ) -> dict[str, Any]:
     """Change the fields given; ``weekly_rules``, ``overrides`` or ``closures``,
-    if given, replace that list whole (``[]`` empties it)."""
+    if given, replace that list whole (``[]`` empties it). A staff member may
+    change only a schedule that is theirs alone (time off, their hours)."""
+    caller: Caller = request.auth
+    only_for = None if caller.can(Permission.CATALOG_WRITE) else caller.resource_ids or frozenset()
     changes = _hours_fields(payload, payload.model_dump(exclude_unset=True))
-    return _schedule(services.update_schedule(request.auth.organization, schedule_id, changes))
+    return _schedule(
+        services.update_schedule(caller.organization, schedule_id, changes, only_for=only_for)
+    )
 
 
 # Services

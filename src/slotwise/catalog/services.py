@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Model, Prefetch, QuerySet
+from django.db.models import Exists, Model, OuterRef, Prefetch, QuerySet
 from django.utils.text import slugify
 
 from slotwise import scheduling
@@ -397,12 +397,25 @@ def create_schedule(organization: Organization, fields: Mapping[str, Any]) -> Sc
 
 @transaction.atomic
 def update_schedule(
-    organization: Organization, schedule_id: int, changes: Mapping[str, Any]
+    organization: Organization,
+    schedule_id: int,
+    changes: Mapping[str, Any],
+    *,
+    only_for: frozenset[int] | None = None,
 ) -> Schedule:
     """The schedule with ``changes`` made (as for :func:`create_schedule`); a list
-    given replaces that list whole. Or :class:`NotFound` / :class:`InvalidSchedule`."""
+    given replaces that list whole. Or :class:`NotFound` / :class:`InvalidSchedule`.
+
+    With ``only_for`` (a staff member's own resources), a schedule that serves
+    none of them, or any other resource too, is :class:`NotFound`.
+    """
     # Locked, so that two replacements of the same list cannot interleave.
-    schedule = _access(Schedule.objects.select_for_update(), organization, schedule_id, "schedule")
+    schedules = Schedule.objects.select_for_update()
+    if only_for is not None:
+        theirs = Resource.objects.filter(pk__in=only_for).values("schedule_id")
+        shared = Resource.objects.filter(schedule=OuterRef("pk")).exclude(pk__in=only_for)
+        schedules = schedules.filter(pk__in=theirs).exclude(Exists(shared))
+    schedule = _access(schedules, organization, schedule_id, "schedule")
     _save_schedule(schedule, changes)
     return access_schedule(organization, schedule.pk)
 

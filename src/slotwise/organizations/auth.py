@@ -57,7 +57,8 @@ class MfaRequired(Forbidden):
 
 
 class ApiKeyAuth(HttpBearer):
-    """Bearer authentication with an organization API key whose scopes grant ``permission``."""
+    """Bearer authentication with an organization API key whose scopes grant one of
+    ``permissions``."""
 
     openapi_bearerFormat = "sw_<prefix>_<secret>"
     openapi_description = (
@@ -65,8 +66,8 @@ class ApiKeyAuth(HttpBearer):
         "Everything the request reads or changes belongs to that organization."
     )
 
-    def __init__(self, permission: Permission) -> None:
-        self.permission = permission
+    def __init__(self, permissions: frozenset[Permission]) -> None:
+        self.permissions = permissions
         super().__init__()
 
     def authenticate(self, request: HttpRequest, token: str) -> Caller | None:
@@ -78,14 +79,14 @@ class ApiKeyAuth(HttpBearer):
             permissions=scope_permissions(api_key.scopes),
             api_key=api_key,
         )
-        caller.require(self.permission)
+        caller.require(*self.permissions)
         act_as(caller.actor, caller.user)
         return caller
 
 
 class MemberSessionAuth(APIKeyCookie):
-    """The web app's session of a signed-in member whose role grants ``permission``;
-    unsafe methods need the CSRF token."""
+    """The web app's session of a signed-in member whose role grants one of
+    ``permissions``; unsafe methods need the CSRF token."""
 
     param_name = settings.SESSION_COOKIE_NAME
     openapi_description = (
@@ -93,8 +94,8 @@ class MemberSessionAuth(APIKeyCookie):
         f"methods; `{ORGANIZATION_HEADER}: <slug>` picks the organization of a member of several."
     )
 
-    def __init__(self, permission: Permission) -> None:
-        self.permission = permission
+    def __init__(self, permissions: frozenset[Permission]) -> None:
+        self.permissions = permissions
         super().__init__(csrf=True)
 
     def _get_key(self, request: HttpRequest) -> str | None:
@@ -133,21 +134,24 @@ class MemberSessionAuth(APIKeyCookie):
             role=role,
             resource_ids=resource_ids,
         )
-        caller.require(self.permission)
+        caller.require(*self.permissions)
         act_as(caller.actor, caller.user)
         return caller
 
 
-def requires[V: Callable[..., Any]](permission: Permission) -> Callable[[V], V]:
-    """Declare the permission a staff operation needs; put it below the route decorator.
+def requires[V: Callable[..., Any]](*permissions: Permission) -> Callable[[V], V]:
+    """Declare the permission a staff operation needs (any one of several, if given:
+    the operation then sees which the caller has); put it below the route decorator.
 
     @router.get("/resources")
     @requires(Permission.CATALOG_READ)
     def list_resources(request): ...
     """
+    if not permissions:
+        raise ImproperlyConfigured("@requires() needs a permission.")
 
     def mark(view: V) -> V:
-        view.slotwise_permission = permission  # type: ignore[attr-defined]
+        view.slotwise_permissions = frozenset(permissions)  # type: ignore[attr-defined]
         return view
 
     return mark
@@ -164,13 +168,13 @@ class StaffRouter(Router):
     def add_api_operation(
         self, path: str, methods: list[str], view_func: Callable[..., Any], **kwargs: Any
     ) -> None:
-        permission = getattr(view_func, "slotwise_permission", None)
-        if not isinstance(permission, Permission):
+        permissions = getattr(view_func, "slotwise_permissions", None)
+        if not permissions:
             raise ImproperlyConfigured(
                 f"Staff operation {view_func.__module__}.{view_func.__qualname__} does not "
                 "say, with @requires(...), which permission it needs."
             )
-        kwargs["auth"] = [ApiKeyAuth(permission), MemberSessionAuth(permission)]
+        kwargs["auth"] = [ApiKeyAuth(permissions), MemberSessionAuth(permissions)]
         super().add_api_operation(path, methods, view_func, **kwargs)
 
     def __init__(self, **kwargs: Any) -> None:
