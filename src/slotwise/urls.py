@@ -7,6 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from slotwise.accounts import views as accounts
+from slotwise.web import booking_page
 from slotwise.web import views as web
 
 
@@ -32,5 +33,7 @@ urlpatterns = [
     # Sign-up, sign-in, email verification, password reset and two-factor setup.
     path("accounts/", include("allauth.urls")),
     path("invitations/<str:token>", accounts.accept_invitation, name="accept_invitation"),
+    # A customer's booking, from the link in their messages.
+    path("manage/<str:token>", booking_page.manage_booking, name="manage_booking"),
     path("api/v1/", include("slotwise.api.urls")),
 ]

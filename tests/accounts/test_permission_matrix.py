@@ -231,6 +231,7 @@ PAGES = {
     "mfa_generate_recovery_codes": TO_SIGN_IN,
     "mfa_download_recovery_codes": TO_SIGN_IN,
     "accept_invitation": TO_SIGN_IN,
+    "manage_booking": 404,  # an unknown manage token
 }
 SAMPLE_ARGUMENTS = {"token": "no-such-token", "key": "no-such-key", "uidb36": "zz"}
 
