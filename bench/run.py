@@ -91,6 +91,11 @@ def main() -> None:
         for name, (value, unit) in book_http.measure().items():
             print(f"{name}: {value} {unit}", flush=True)
 
+        from bench import outbox
+
+        for name, (value, unit) in outbox.measure().items():
+            print(f"{name}: {value} {unit}", flush=True)
+
 
 if __name__ == "__main__":
     main()

@@ -335,6 +335,7 @@ def test_settings_hold_for_every_installation():
         "slotwise.calendars",
         "slotwise.availability",
         "slotwise.audit",
+        "slotwise.notifications",
         "slotwise.web",
     ]
     assert settings.MIDDLEWARE[:2] == [
@@ -388,3 +389,20 @@ def test_misconfigured_production_stops_with_the_reason_and_no_traceback():
     assert result.returncode == 2
     assert result.stderr.startswith("slotwise: refusing to start in production:")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, "http://127.0.0.1:8000"),
+        ({"SLOTWISE_SITE_URL": "https://book.example.com/"}, "https://book.example.com"),
+    ],
+)
+def test_links_in_messages_start_with_the_site_url(environ, expected):
+    assert config.load(environ).site_url == expected
+
+
+def test_a_site_url_with_a_path_is_refused():
+    assert "SLOTWISE_SITE_URL must be an address" in refusal(
+        {"SLOTWISE_SITE_URL": "https://book.example.com/slotwise"}
+    )

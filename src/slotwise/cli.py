@@ -163,8 +163,32 @@ def gunicorn_command(host: str, port: int, workers: int) -> list[str]:
 
 
 def worker(args: argparse.Namespace) -> int:
+    _setup_django()
+    _start_outbox_sweep()
     # No autoreloader: it would outlive a SIGTERM sent only to its parent.
     return manage(["db_worker", "--no-reload"])
+
+
+def _start_outbox_sweep() -> None:
+    """Every minute, ask for the outbox to be delivered: whatever a crash or a lost
+    task left behind goes out within a minute of the worker running again."""
+    import threading
+
+    from django.db import connection
+
+    from slotwise.notifications.tasks import SWEEP, deliver
+
+    def sweep() -> None:
+        while True:
+            try:
+                deliver.enqueue()
+            except Exception as error:  # the sweep must outlive a database hiccup
+                print(f"slotwise worker: could not ask for delivery: {error}", file=sys.stderr)
+            finally:
+                connection.close()
+            time.sleep(SWEEP.total_seconds())
+
+    threading.Thread(target=sweep, name="outbox-sweep", daemon=True).start()
 
 
 def migrate(args: argparse.Namespace) -> int:

@@ -82,6 +82,7 @@ class Deployment:
     caches: dict[str, dict[str, Any]]
     rate_limits: dict[str, Rate] | None
     trusted_proxies: int
+    site_url: str
 
 
 def load(environ: Mapping[str, str]) -> Deployment:
@@ -130,7 +131,29 @@ def load(environ: Mapping[str, str]) -> Deployment:
         caches=caches(cache_url),
         rate_limits=rate_limits(_get(environ, "SLOTWISE_RATE_LIMITS")),
         trusted_proxies=_int(environ, "SLOTWISE_TRUSTED_PROXIES", default=0),
+        site_url=site_url(_get(environ, "SLOTWISE_SITE_URL"), production, allowed_hosts),
     )
+
+
+def site_url(url: str | None, production: bool, allowed_hosts: list[str]) -> str:
+    """Where people reach slotwise, for links in messages: ``SLOTWISE_SITE_URL``, or
+    ``https://`` and the first allowed host in production, ``http://127.0.0.1:8000``
+    in development."""
+    if url:
+        parts = urlsplit(url)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.path not in ("", "/")
+        ):
+            raise ImproperlyConfigured(
+                "SLOTWISE_SITE_URL must be an address such as https://book.example.com, no path."
+            )
+        return url.rstrip("/")
+    if production:
+        host = next((h.lstrip(".") for h in allowed_hosts if h != "*"), "localhost")
+        return f"https://{host}"
+    return "http://127.0.0.1:8000"
 
 
 def _production_problems(

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "slotwise.calendars",
     "slotwise.availability",
     "slotwise.audit",
+    "slotwise.notifications",
     "slotwise.web",
 ]
 
@@ -166,6 +167,8 @@ WHITENOISE_USE_FINDERS = not deployment.production
 WHITENOISE_AUTOREFRESH = not deployment.production
 
 MAILERS = deployment.mailers
+# Where people reach slotwise: the links in messages start with it.
+SLOTWISE_SITE_URL = deployment.site_url
 DEFAULT_FROM_EMAIL = deployment.from_email
 SERVER_EMAIL = deployment.from_email
 

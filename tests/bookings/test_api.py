@@ -209,3 +209,17 @@ def test_a_bad_rule_is_a_400(client, service):
     assert response.status_code == 400
     assert response.json()["type"] == "urn:slotwise:problem:invalid-recurrence"
     assert not Booking.objects.exists()
+
+
+def test_a_signed_link_token_manages_the_booking_like_its_manage_token(client, service):
+    from slotwise.bookings.models import Booking
+    from slotwise.bookings.services import link_token
+
+    answer = post(client, "/api/v1/bookings", body(service)).json()
+    booking = Booking.objects.get()
+    token = link_token(booking)
+    assert client.get(f"/api/v1/bookings/manage/{token}").json()["start"] == answer["start"]
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    assert client.get(f"/api/v1/bookings/manage/{forged}").status_code == 404
+    other = f"m{booking.pk + 1}-{token.split('-', 1)[1]}"
+    assert client.get(f"/api/v1/bookings/manage/{other}").status_code == 404

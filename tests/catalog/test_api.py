@@ -492,6 +492,7 @@ def test_create_a_service_with_its_requirements(staff, make_resource):
         "max_minutes_per_day": None,
         "max_bookings_per_week": None,
         "requires_approval": False,
+        "reminder_minutes": [1440, 60],
         "active": True,
         "requirements": [
             {"kind": "person", "pool": sorted([ann.pk, bob.pk])},

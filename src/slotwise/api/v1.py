@@ -14,6 +14,7 @@ from slotwise.availability.api import router as availability_router
 from slotwise.bookings.api import router as bookings_router
 from slotwise.bookings.staff_api import router as staff_bookings_router
 from slotwise.catalog.api import router as catalog_staff_router
+from slotwise.notifications.api import router as messages_router
 from slotwise.organizations.api import router as api_keys_router
 from slotwise.organizations.auth import install_access_handlers
 
@@ -52,4 +53,5 @@ api.add_router("/staff/bookings", staff_bookings_router)
 api.add_router("/staff/audit", audit_router)
 api.add_router("/staff/members", members_router)
 api.add_router("/me", me_router)
+api.add_router("/staff", messages_router)
 api.add_router("/staff/api-keys", api_keys_router)

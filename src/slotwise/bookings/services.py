@@ -24,8 +24,11 @@ Operations take ``now`` and return or raise; nothing here knows HTTP.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import os
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -39,6 +42,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.db.models import QuerySet
+from django.utils.crypto import salted_hmac
 
 from slotwise import scheduling
 from slotwise.audit import context as audit_context
@@ -61,6 +65,7 @@ from slotwise.bookings.models import (
 from slotwise.catalog.models import Resource as ResourceRow
 from slotwise.catalog.models import Service
 from slotwise.catalog.services import service_rules
+from slotwise.notifications.services import plan_messages
 from slotwise.organizations.validators import zone_named
 
 __all__ = [
@@ -165,13 +170,37 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+_LINK_TOKEN = re.compile(r"m(?P<pk>[1-9][0-9]{0,18})-(?P<mac>[A-Za-z0-9_-]{32})")
+
+
+def link_token(booking: Booking) -> str:
+    """A manage token for links in messages: ``m<id>-<HMAC>``, signed with the secret key.
+
+    The manage token itself is never stored, so messages sent later cannot
+    carry it; this one works wherever it does, and only for this booking.
+    """
+    return f"m{booking.pk}-{_link_mac(booking.pk, booking.manage_token_hash)}"
+
+
+def _link_mac(pk: int, manage_token_hash: str | None) -> str:
+    mac = salted_hmac(
+        "slotwise.bookings.link", f"{pk}:{manage_token_hash}", algorithm="sha256"
+    ).digest()
+    return base64.urlsafe_b64encode(mac[:24]).decode()
+
+
 def booking_for_token(token: str) -> Booking:
-    """The booking whose manage token is ``token``, or :class:`BookingNotFound`."""
-    booking = (
-        Booking.objects.with_scopes_disabled()
-        .select_related("service")
-        .filter(manage_token_hash=hash_token(token))
-    ).first()
+    """The booking whose manage token (or :func:`link_token`) is ``token``, or
+    :class:`BookingNotFound`."""
+    bookings = Booking.objects.with_scopes_disabled().select_related("service")
+    link = _LINK_TOKEN.fullmatch(token)
+    if link is not None:
+        booking = bookings.filter(pk=int(link["pk"])).first()
+        if booking is not None and hmac.compare_digest(
+            link["mac"], _link_mac(booking.pk, booking.manage_token_hash)
+        ):
+            return booking
+    booking = bookings.filter(manage_token_hash=hash_token(token)).first()
     if booking is None:
         raise BookingNotFound("No booking has this manage token.")
     return booking
@@ -803,14 +832,15 @@ def _expired(booking: Booking, now: datetime) -> bool:
 
 
 def _log(booking: Booking, action: str, by: str, now: datetime, **data: object) -> None:
-    """Write the booking's history row and the audit log entry of ``action``.
+    """Write the booking's history row, the messages it causes and the audit log
+    entry of ``action``.
 
     The audit log names who acted as the context knows them (the member or
     API key of a staff request, ``system`` outside requests); in a request by
     someone not signed in, the booking's customer. A hold that expired is
     released by the system, whoever's request found it.
     """
-    BookingEvent.objects.create(
+    event = BookingEvent.objects.create(
         organization_id=booking.organization_id,
         booking=booking,
         at=now,
@@ -818,6 +848,7 @@ def _log(booking: Booking, action: str, by: str, now: datetime, **data: object) 
         actor=by,
         data=data,
     )
+    plan_messages(booking, event, now)
     actor = None
     if by == CancelledBy.SYSTEM:
         actor = audit_context.SYSTEM

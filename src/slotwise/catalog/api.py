@@ -198,6 +198,11 @@ class ServiceIn(Schema):
     requires_approval: bool = Field(
         default=False, description="Bookings wait as pending until staff approve them."
     )
+    reminder_minutes: list[int] = Field(
+        default_factory=lambda: [1440, 60],
+        max_length=5,
+        description="Reminders to customers, in minutes before the start; [] for none.",
+    )
     active: bool = True
     requirements: list[RequirementIO] = Field(
         default_factory=list, description="One resource from each per booking; none: no slots."
@@ -221,6 +226,7 @@ class ServicePatch(Schema):
     price_minor: Limit | None = None
     currency: str | None = None
     requires_approval: bool | None = None
+    reminder_minutes: list[int] | None = Field(default=None, max_length=5)
     active: bool | None = None
     requirements: list[RequirementIO] | None = None
 
@@ -243,6 +249,7 @@ class ServiceOut(Schema):
     price_minor: int
     currency: str
     requires_approval: bool
+    reminder_minutes: list[int]
     active: bool
     requirements: list[RequirementIO]
 

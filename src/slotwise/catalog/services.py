@@ -272,6 +272,7 @@ SERVICE_FIELDS = frozenset(
         "price_minor",
         "currency",
         "requires_approval",
+        "reminder_minutes",
         "active",
     }
 )

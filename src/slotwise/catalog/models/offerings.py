@@ -28,6 +28,28 @@ def validate_durations(value: Any) -> None:
         )
 
 
+DEFAULT_REMINDERS = (24 * 60, 60)
+MAX_REMINDER_MINUTES = 60 * 24 * 60
+
+
+def default_reminders() -> list[int]:
+    return list(DEFAULT_REMINDERS)
+
+
+def validate_reminders(value: Any) -> None:
+    """At most 5 distinct whole minutes before the start, each up to 60 days."""
+    if (
+        not isinstance(value, list)
+        or len(value) > 5
+        or any(type(m) is not int or not 1 <= m <= MAX_REMINDER_MINUTES for m in value)
+        or len(set(value)) != len(value)
+    ):
+        raise ValidationError(
+            "Enter at most 5 distinct minute counts before the start, up to 86400, "
+            "e.g. [1440, 60]; [] for no reminders."
+        )
+
+
 class Service(models.Model):
     """Something customers book: its durations, slot grid, buffers, limits and price.
 
@@ -60,6 +82,12 @@ class Service(models.Model):
     currency = models.CharField(max_length=3, validators=[validate_currency])
     requires_approval = models.BooleanField(
         default=False, help_text="Bookings wait as pending until staff approve them."
+    )
+    reminder_minutes = models.JSONField(
+        default=default_reminders,
+        blank=True,
+        validators=[validate_reminders],
+        help_text="When customers are reminded, in minutes before the start.",
     )
     active = models.BooleanField(default=True)
 

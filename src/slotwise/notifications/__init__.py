@@ -1,0 +1,1 @@
+"""Messages about bookings, kept in an outbox and delivered at least once, never lost."""

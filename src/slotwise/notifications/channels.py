@@ -1,0 +1,47 @@
+"""How a message leaves: one small interface, one class per channel.
+
+A channel sends one message or raises :class:`DeliveryError` (the dispatcher
+then retries later). Sending must be safe to repeat: the message keeps its
+``message_id`` across attempts, so a receiver can recognise a duplicate.
+Email goes through Django's ``MAILERS`` (SMTP in production; printed to the
+console in development).
+"""
+
+from __future__ import annotations
+
+from slotwise.notifications.models import Message
+
+__all__ = ["CHANNELS", "Channel", "DeliveryError", "EmailChannel"]
+
+
+class DeliveryError(Exception):
+    """The message could not be handed over this time; try again later."""
+
+
+class Channel:
+    """Base class: deliver one message, or raise :class:`DeliveryError`."""
+
+    name = ""
+
+    def send(self, message: Message) -> None:
+        raise NotImplementedError
+
+
+class EmailChannel(Channel):
+    """Email: HTML and text with a calendar attachment (:mod:`.emails`)."""
+
+    name = "email"
+
+    def send(self, message: Message) -> None:
+        from slotwise.notifications.emails import build_email
+
+        email = build_email(message)
+        try:
+            sent = email.send(fail_silently=False)
+        except (OSError, ConnectionError) as error:  # smtplib's errors are OSErrors
+            raise DeliveryError(f"{type(error).__name__}: {error}") from error
+        if not sent:
+            raise DeliveryError("The mail server accepted nothing.")
+
+
+CHANNELS: dict[str, Channel] = {channel.name: channel for channel in (EmailChannel(),)}
