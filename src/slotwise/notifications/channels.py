@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from slotwise.notifications.models import Message
 
-__all__ = ["CHANNELS", "Channel", "DeliveryError", "EmailChannel"]
+__all__ = ["CHANNELS", "Channel", "DeliveryError", "EmailChannel", "register"]
 
 
 class DeliveryError(Exception):
@@ -44,4 +44,13 @@ class EmailChannel(Channel):
             raise DeliveryError("The mail server accepted nothing.")
 
 
-CHANNELS: dict[str, Channel] = {channel.name: channel for channel in (EmailChannel(),)}
+CHANNELS: dict[str, Channel] = {}
+
+
+def register(channel: Channel) -> Channel:
+    """Make ``channel`` deliver the messages whose ``channel`` is its name."""
+    CHANNELS[channel.name] = channel
+    return channel
+
+
+register(EmailChannel())

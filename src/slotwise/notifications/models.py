@@ -26,6 +26,11 @@ class MessageKind(models.TextChoices):
     REMINDER = "reminder"
     CANCELLATION = "cancellation"
     RESCHEDULE = "reschedule"
+    STAFF_NEW = "staff_new"
+    STAFF_CANCELLED = "staff_cancelled"
+    STAFF_RESCHEDULED = "staff_rescheduled"
+    WEBHOOK = "webhook"
+    """A booking event posted to a URL the organization registered."""
 
 
 class MessageStatus(models.TextChoices):

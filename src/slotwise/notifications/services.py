@@ -20,6 +20,7 @@ reminder but not the 24-hour one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -27,7 +28,18 @@ from django.db import transaction
 from slotwise.bookings.models import Booking, BookingEvent, BookingStatus
 from slotwise.notifications.models import Message, MessageKind, MessageStatus
 
-__all__ = ["plan_messages", "reminder_occurrence"]
+__all__ = ["Planner", "plan_messages", "register_planner", "reminder_occurrence"]
+
+Planner = Callable[[Booking, BookingEvent, datetime], list[Message]]
+_PLANNERS: list[Planner] = []
+
+
+def register_planner(planner: Planner) -> Planner:
+    """Have ``planner`` write its own messages for every booking event too (staff
+    notices, webhooks); it runs in the event's transaction, after the customer's."""
+    if planner not in _PLANNERS:
+        _PLANNERS.append(planner)
+    return planner
 
 _BY_EVENT = {
     "booking.approved": MessageKind.APPROVED,
@@ -54,6 +66,8 @@ def plan_messages(booking: Booking, event: BookingEvent, now: datetime) -> list[
             context["reason"] = booking.cancel_reason
         planned += _create(booking, [(kind, str(event.pk), now, context)], now)
     planned += _sync_reminders(booking, now)
+    for planner in _PLANNERS:
+        planned += planner(booking, event, now)
     if planned:
         from slotwise.notifications.tasks import schedule_delivery
 
