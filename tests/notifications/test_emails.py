@@ -18,7 +18,7 @@ from django.utils import translation
 from slotwise.bookings.models import BookingStatus, CancelledBy
 from slotwise.bookings.services import hash_token
 from slotwise.notifications.emails import build_email, calendar_uid
-from slotwise.notifications.models import Message, MessageKind
+from slotwise.notifications.models import CUSTOMER_KINDS, Message, MessageKind
 
 pytestmark = pytest.mark.django_db
 
@@ -179,7 +179,7 @@ def test_a_booking_the_clocks_change_during_names_both_offsets(make_customer_boo
     assert expected in unescape(html_text(built))
 
 
-@pytest.mark.parametrize("kind", [k for k in MessageKind if k not in WITHDRAWALS])
+@pytest.mark.parametrize("kind", [k for k in CUSTOMER_KINDS if k not in WITHDRAWALS])
 def test_the_link_opens_the_booking(booking, client, kind):
     built = build_email(message(booking, kind))
 

@@ -33,6 +33,18 @@ class MessageKind(models.TextChoices):
     """A booking event posted to a URL the organization registered."""
 
 
+CUSTOMER_KINDS = (
+    MessageKind.CONFIRMATION,
+    MessageKind.REQUEST_RECEIVED,
+    MessageKind.APPROVED,
+    MessageKind.DECLINED,
+    MessageKind.REMINDER,
+    MessageKind.CANCELLATION,
+    MessageKind.RESCHEDULE,
+)
+"""What customers are sent; the rest go to staff or to programs."""
+
+
 class MessageStatus(models.TextChoices):
     PENDING = "pending"
     SENDING = "sending"
