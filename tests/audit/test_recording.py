@@ -16,6 +16,7 @@ from slotwise.audit import context
 from slotwise.audit.models import AppendOnly, AuditEntry
 from slotwise.audit.services import log_action
 from slotwise.bookings.models import Booking
+from slotwise.catalog.models import Resource
 from slotwise.organizations.services import issue_api_key, revoke_api_key
 from tests.factories import PASSWORD
 
@@ -90,7 +91,8 @@ def test_a_public_booking_cancelled_by_an_api_key_is_logged_with_both_actors(ser
         f"api-key:{api_key.prefix}",
         STAFF_IP,
     )
-    assert cancel.data == {"by": "staff", "reason": "Closed for a leak"}
+    held = list(Resource.objects.filter(organization=org).values_list("pk", flat=True))
+    assert cancel.data == {"by": "staff", "reason": "Closed for a leak", "resources": held}
 
 
 def test_a_member_acting_through_the_staff_api_is_the_actor(service, org, make_member):

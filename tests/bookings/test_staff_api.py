@@ -377,7 +377,7 @@ def test_reject_frees_a_pending_booking(staff, approval, service):
     problem(staff.post(f"/{confirmed.pk}/reject"), "invalid-transition", 409)
 
 
-def test_cancel_by_staff_with_a_reason(staff, service):
+def test_cancel_by_staff_with_a_reason(staff, service, ann):
     booking = book(service)
 
     cancelled = ok(staff.post(f"/{booking.pk}/cancel", {"reason": "Stylist ill"}))
@@ -385,7 +385,8 @@ def test_cancel_by_staff_with_a_reason(staff, service):
     assert (cancelled["status"], cancelled["cancelled_by"]) == ("cancelled", "staff")
     assert cancelled["cancelled_at"] == "2026-05-01T12:00:00Z"
     assert cancelled["cancel_reason"] == "Stylist ill"
-    assert cancelled["history"][-1]["data"] == {"reason": "Stylist ill"}
+    # The history keeps who was to take the booking, now that it holds nothing.
+    assert cancelled["history"][-1]["data"] == {"reason": "Stylist ill", "resources": [ann.pk]}
     problem(staff.post(f"/{booking.pk}/cancel"), "invalid-transition", 409)
 
 

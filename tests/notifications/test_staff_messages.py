@@ -58,11 +58,12 @@ def test_staff_see_each_message_and_how_it_went(org, make_member, bookings, smtp
     listed = client.get(f"/api/v1/staff/bookings/{anns.pk}/messages").json()
     assert [(m["kind"], m["status"], m["attempts"]) for m in listed] == [
         ("confirmation", "pending", 1),
+        ("staff_new", "pending", 1),  # to Ann, whose resource it is
         ("reminder", "pending", 0),
         ("reminder", "pending", 0),
     ]
     assert "451" in listed[0]["last_error"]
-    assert listed[0]["recipient"] == "ada@example.com"
+    assert [m["recipient"] for m in listed[:2]] == ["ada@example.com", bookings[0].email]
 
 
 def test_a_staff_member_sees_only_their_own_bookings_messages(bookings):

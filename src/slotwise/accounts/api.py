@@ -97,6 +97,70 @@ def revoke_invitation(request: HttpRequest, invitation_id: IdPath) -> Any:
     )
 
 
+class NotificationsIO(Schema):
+    notify_own_bookings: bool = Field(
+        description="New, cancelled and moved bookings of the resources that are you."
+    )
+    notify_all_bookings: bool = Field(description="The same, for every booking.")
+
+
+class NotificationsPatch(Schema):
+    notify_own_bookings: bool | None = None
+    notify_all_bookings: bool | None = None
+
+
+@router.get(
+    "/me/notifications",
+    response={200: NotificationsIO, **READ, 404: Problem},
+    summary="My notices about bookings",
+)
+@requires(Permission.BOOKINGS_READ)
+def my_notifications(request: HttpRequest) -> Any:
+    """Which booking notices the signed-in member receives by email."""
+    membership = _own(request)
+    if membership is None:
+        return _not_a_person()
+    return _notifications(membership)
+
+
+@router.patch(
+    "/me/notifications",
+    response={200: NotificationsIO, **READ, 404: Problem, 422: ValidationProblem},
+    summary="Switch my notices about bookings",
+)
+@requires(Permission.BOOKINGS_READ)
+def switch_my_notifications(request: HttpRequest, payload: NotificationsPatch) -> Any:
+    membership = _own(request)
+    if membership is None:
+        return _not_a_person()
+    changes = payload.model_dump(exclude_unset=True, exclude_none=True)
+    if changes:
+        for field, value in changes.items():
+            setattr(membership, field, value)
+        membership.save(update_fields=list(changes))
+    return _notifications(membership)
+
+
+def _own(request: HttpRequest) -> Membership | None:
+    user = request.auth.user
+    if user is None:
+        return None
+    return Membership.objects.filter(organization=request.auth.organization, user=user).first()
+
+
+def _not_a_person() -> Any:
+    return problem_response(
+        404, "not-found", "Not found", "Notices are for members signed in, not for API keys."
+    )
+
+
+def _notifications(membership: Membership) -> dict[str, bool]:
+    return {
+        "notify_own_bookings": membership.notify_own_bookings,
+        "notify_all_bookings": membership.notify_all_bookings,
+    }
+
+
 # After /invitations, which the id would otherwise swallow.
 
 

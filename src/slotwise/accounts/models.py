@@ -91,6 +91,13 @@ class Membership(models.Model):
     )
     role = models.CharField(max_length=16, choices=Role)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    notify_own_bookings = models.BooleanField(
+        default=True,
+        help_text="Email me new, cancelled and moved bookings of the resources that are me.",
+    )
+    notify_all_bookings = models.BooleanField(
+        default=False, help_text="Email me new, cancelled and moved bookings of everyone."
+    )
 
     class Meta:
         constraints = (

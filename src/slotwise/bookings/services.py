@@ -803,6 +803,8 @@ def _set_status(booking: Booking, status: str, action: str, by: str, now: dateti
 
 
 def _release(booking: Booking, by: str, reason: str, now: datetime, action: str) -> Booking:
+    # Kept in the history: who was to take the booking, once it holds nothing.
+    held = sorted(booking.allocations.values_list("resource_id", flat=True))
     booking.allocations.all().delete()
     booking.status = BookingStatus.CANCELLED
     booking.expires_at = None
@@ -815,7 +817,7 @@ def _release(booking: Booking, by: str, reason: str, now: datetime, action: str)
             "status", "expires_at", "cancelled_at", "cancelled_by", "cancel_reason", "updated_at"
         ]
     )  # fmt: skip
-    _log(booking, action, by, now, reason=reason[:500])
+    _log(booking, action, by, now, reason=reason[:500], resources=held)
     return booking
 
 

@@ -42,7 +42,7 @@ from slotwise.bookings.local_times import (
 )
 from slotwise.bookings.models import Booking, CancelledBy
 from slotwise.bookings.services import link_token
-from slotwise.notifications.models import Message, MessageKind
+from slotwise.notifications.models import CUSTOMER_KINDS, Message, MessageKind
 
 __all__ = ["build_email", "calendar_uid", "manage_url"]
 
@@ -73,6 +73,10 @@ def build_email(message: Message) -> EmailMultiAlternatives:
     """
     booking: Booking = message.booking
     kind = MessageKind(message.kind)
+    if kind not in CUSTOMER_KINDS:
+        from slotwise.notifications.staff import build_staff_email
+
+        return build_staff_email(message)
     with translation.override(booking.organization.locale):
         context = _context(message, booking, kind)
         subject = " ".join(_subject(booking, kind).split())  # never a header break

@@ -41,6 +41,7 @@ def register_planner(planner: Planner) -> Planner:
         _PLANNERS.append(planner)
     return planner
 
+
 _BY_EVENT = {
     "booking.approved": MessageKind.APPROVED,
     "booking.rejected": MessageKind.DECLINED,
