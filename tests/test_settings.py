@@ -406,3 +406,92 @@ def test_a_site_url_with_a_path_is_refused():
     assert "SLOTWISE_SITE_URL must be an address" in refusal(
         {"SLOTWISE_SITE_URL": "https://book.example.com/slotwise"}
     )
+
+
+# Text messages
+
+
+TWILIO_SID = "AC" + "0123456789abcdef" * 2
+TWILIO_TOKEN = "twilio-auth-token-" + "9" * 14
+
+
+def twilio(**overrides: str) -> dict[str, str]:
+    environ = {
+        "SLOTWISE_TWILIO_ACCOUNT_SID": TWILIO_SID,
+        "SLOTWISE_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "SLOTWISE_TWILIO_FROM": "+14155550100",
+    }
+    environ.update(overrides)
+    return {name: value for name, value in environ.items() if value}
+
+
+def test_no_texts_unless_twilio_is_configured():
+    assert config.load({}).twilio is None
+    assert config.load(production()).twilio is None
+    assert settings.SLOTWISE_TWILIO is None
+
+
+def test_twilio_is_configured_by_all_three():
+    account = config.load(twilio()).twilio
+
+    assert account == config.Twilio(
+        account_sid=TWILIO_SID,
+        auth_token=TWILIO_TOKEN,
+        sender="+14155550100",
+        api_url="https://api.twilio.com",
+    )
+    assert TWILIO_TOKEN not in repr(account)
+
+
+@pytest.mark.parametrize(
+    "missing",
+    ["SLOTWISE_TWILIO_ACCOUNT_SID", "SLOTWISE_TWILIO_AUTH_TOKEN", "SLOTWISE_TWILIO_FROM"],
+)
+def test_a_partial_twilio_configuration_is_refused(missing):
+    message = refusal(twilio(**{missing: ""}))
+
+    assert "all three or none" in message
+    assert f"missing: {missing}" in message
+    assert TWILIO_TOKEN not in message
+
+
+def test_the_twilio_token_can_come_from_a_file(tmp_path):
+    token_file = tmp_path / "twilio_token"
+    token_file.write_text(TWILIO_TOKEN + "\n", encoding="utf-8")
+
+    account = config.load(
+        twilio(SLOTWISE_TWILIO_AUTH_TOKEN="", SLOTWISE_TWILIO_AUTH_TOKEN_FILE=str(token_file))
+    ).twilio
+
+    assert account is not None
+    assert account.auth_token == TWILIO_TOKEN
+
+
+def test_texts_can_come_from_a_messaging_service():
+    service = "MG" + "fedcba9876543210" * 2
+
+    account = config.load(twilio(SLOTWISE_TWILIO_FROM=service)).twilio
+
+    assert account is not None
+    assert account.sender == service
+
+
+@pytest.mark.parametrize(
+    ("environ", "complaint"),
+    [
+        (twilio(SLOTWISE_TWILIO_ACCOUNT_SID="SK123"), "SLOTWISE_TWILIO_ACCOUNT_SID must be"),
+        (twilio(SLOTWISE_TWILIO_FROM="0044 20 7946 0958"), "SLOTWISE_TWILIO_FROM must be"),
+        (twilio(SLOTWISE_TWILIO_API_URL="ftp://api.twilio.com"), "SLOTWISE_TWILIO_API_URL"),
+        (twilio(SLOTWISE_TWILIO_API_URL="https://api.twilio.com/v1"), "no path"),
+        (production(**twilio(SLOTWISE_TWILIO_API_URL="http://127.0.0.1:8099")), "https://"),
+    ],
+)
+def test_nonsense_twilio_settings_are_refused(environ, complaint):
+    assert complaint in refusal(environ)
+
+
+def test_the_twilio_api_can_be_a_local_stand_in():
+    account = config.load(twilio(SLOTWISE_TWILIO_API_URL="http://127.0.0.1:8099/")).twilio
+
+    assert account is not None
+    assert account.api_url == "http://127.0.0.1:8099"

@@ -8,13 +8,15 @@ variable with ``_FILE`` appended, as container platforms mount them:
 
     SLOTWISE_SECRET_KEY_FILE=/run/secrets/slotwise_secret_key
 
+The Twilio auth token (``SLOTWISE_TWILIO_AUTH_TOKEN``) is such a secret too.
+
 In production slotwise refuses to start, naming every problem at once, rather
 than run with a guessable key, an open host list or a throwaway database.
 """
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -42,6 +44,9 @@ CACHE_TABLE = "slotwise_cache"
 CACHE_MAX_ENTRIES = 100_000
 REDIS_SCHEMES = ("redis", "rediss")
 RATE_UNITS = {"s": 1, "sec": 1, "second": 1, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
+TWILIO_API_URL = "https://api.twilio.com"
+E164 = re.compile(r"\+[1-9][0-9]{7,14}")
+"""A phone number as the world dials it: ``+``, a country code, 8 to 15 digits in all."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,20 @@ DEFAULT_RATE_LIMITS = {
 }
 
 
+@dataclass(frozen=True)
+class Twilio:
+    """Where and as whom text messages are sent: a Twilio account.
+
+    ``sender`` is the number texts come from (E.164, ``+14155550100``) or a
+    messaging service SID (``MG...``), which picks the number itself.
+    """
+
+    account_sid: str
+    auth_token: str = field(repr=False)
+    sender: str
+    api_url: str = TWILIO_API_URL
+
+
 @dataclass(frozen=True, kw_only=True)
 class Deployment:
     """What one installation of slotwise was told by its environment."""
@@ -83,6 +102,7 @@ class Deployment:
     rate_limits: dict[str, Rate] | None
     trusted_proxies: int
     site_url: str
+    twilio: Twilio | None
 
 
 def load(environ: Mapping[str, str]) -> Deployment:
@@ -132,6 +152,7 @@ def load(environ: Mapping[str, str]) -> Deployment:
         rate_limits=rate_limits(_get(environ, "SLOTWISE_RATE_LIMITS")),
         trusted_proxies=_int(environ, "SLOTWISE_TRUSTED_PROXIES", default=0),
         site_url=site_url(_get(environ, "SLOTWISE_SITE_URL"), production, allowed_hosts),
+        twilio=twilio(environ, production),
     )
 
 
@@ -154,6 +175,52 @@ def site_url(url: str | None, production: bool, allowed_hosts: list[str]) -> str
         host = next((h.lstrip(".") for h in allowed_hosts if h != "*"), "localhost")
         return f"https://{host}"
     return "http://127.0.0.1:8000"
+
+
+def twilio(environ: Mapping[str, str], production: bool) -> Twilio | None:
+    """The Twilio account for text messages, or ``None`` (no texts) when none is set.
+
+    ``SLOTWISE_TWILIO_ACCOUNT_SID``, ``SLOTWISE_TWILIO_AUTH_TOKEN`` (or
+    ``_FILE``) and ``SLOTWISE_TWILIO_FROM`` go together: all three or none.
+    ``SLOTWISE_TWILIO_API_URL`` (``https://api.twilio.com``) is only changed to
+    test against a stand-in; production insists on HTTPS, since the token
+    travels with every request.
+    """
+    sid = _get(environ, "SLOTWISE_TWILIO_ACCOUNT_SID")
+    token = secret(environ, "SLOTWISE_TWILIO_AUTH_TOKEN")
+    sender = _get(environ, "SLOTWISE_TWILIO_FROM")
+    if sid is None and token is None and sender is None:
+        return None
+    if sid is None or token is None or sender is None:
+        given = {
+            "SLOTWISE_TWILIO_ACCOUNT_SID": sid,
+            "SLOTWISE_TWILIO_AUTH_TOKEN (or _FILE)": token,
+            "SLOTWISE_TWILIO_FROM": sender,
+        }
+        raise ImproperlyConfigured(
+            "Text messages need SLOTWISE_TWILIO_ACCOUNT_SID, SLOTWISE_TWILIO_AUTH_TOKEN and "
+            "SLOTWISE_TWILIO_FROM, all three or none; missing: "
+            + ", ".join(name for name, value in given.items() if value is None)
+            + "."
+        )
+    if not re.fullmatch(r"AC[0-9a-fA-F]{32}", sid):
+        raise ImproperlyConfigured(
+            "SLOTWISE_TWILIO_ACCOUNT_SID must be a Twilio account SID: AC and 32 hex digits."
+        )
+    if not (E164.fullmatch(sender) or re.fullmatch(r"MG[0-9a-fA-F]{32}", sender)):
+        raise ImproperlyConfigured(
+            "SLOTWISE_TWILIO_FROM must be a phone number such as +14155550100 or a "
+            "messaging service SID (MG and 32 hex digits)."
+        )
+    url = (_get(environ, "SLOTWISE_TWILIO_API_URL") or TWILIO_API_URL).rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path:
+        raise ImproperlyConfigured(
+            "SLOTWISE_TWILIO_API_URL must be an address such as https://api.twilio.com, no path."
+        )
+    if production and parts.scheme != "https":
+        raise ImproperlyConfigured("SLOTWISE_TWILIO_API_URL must be https:// in production.")
+    return Twilio(account_sid=sid, auth_token=token, sender=sender, api_url=url)
 
 
 def _production_problems(

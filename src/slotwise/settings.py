@@ -171,6 +171,8 @@ MAILERS = deployment.mailers
 SLOTWISE_SITE_URL = deployment.site_url
 DEFAULT_FROM_EMAIL = deployment.from_email
 SERVER_EMAIL = deployment.from_email
+# Text messages to customers go through this Twilio account; None sends none.
+SLOTWISE_TWILIO = deployment.twilio
 
 # Security headers on every response. The policy allows scripts and styles only
 # from our own origin or carrying the per-response nonce (`{{ csp_nonce }}` in

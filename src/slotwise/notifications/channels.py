@@ -1,8 +1,10 @@
 """How a message leaves: one small interface, one class per channel.
 
 A channel sends one message or raises :class:`DeliveryError` (the dispatcher
-then retries later). Sending must be safe to repeat: the message keeps its
-``message_id`` across attempts, so a receiver can recognise a duplicate.
+then retries later), or :class:`PermanentError` when trying again cannot help
+(the message is then failed at once). Sending must be safe to repeat: the
+message keeps its ``message_id`` across attempts, so a receiver can recognise
+a duplicate.
 Email goes through Django's ``MAILERS`` (SMTP in production; printed to the
 console in development).
 """
@@ -11,11 +13,15 @@ from __future__ import annotations
 
 from slotwise.notifications.models import Message
 
-__all__ = ["CHANNELS", "Channel", "DeliveryError", "EmailChannel", "register"]
+__all__ = ["CHANNELS", "Channel", "DeliveryError", "EmailChannel", "PermanentError", "register"]
 
 
 class DeliveryError(Exception):
     """The message could not be handed over this time; try again later."""
+
+
+class PermanentError(DeliveryError):
+    """The message can never be handed over as it is (an invalid number): give up now."""
 
 
 class Channel:

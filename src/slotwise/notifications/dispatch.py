@@ -5,9 +5,10 @@ due messages for a while (``LEASE``) in one short transaction (on PostgreSQL
 with ``FOR UPDATE SKIP LOCKED``, so workers never wait for or take each
 other's), sends them outside any transaction, then marks each sent, or
 schedules its retry with exponential backoff and jitter; after
-``MAX_ATTEMPTS`` it is marked failed and shows as such to staff. A worker
-that dies mid-batch leaves its claims to run out, and the messages are sent
-again: at worst a duplicate with the same Message-ID, never a loss.
+``MAX_ATTEMPTS``, or at once when the channel says retrying cannot help, it
+is marked failed and shows as such to staff. A worker that dies mid-batch
+leaves its claims to run out, and the messages are sent again: at worst a
+duplicate with the same Message-ID, never a loss.
 
 A reminder is sent late, after downtime, only while its booking is still
 confirmed, at the same start, and has not started.
@@ -24,7 +25,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from slotwise.bookings.models import BookingStatus
-from slotwise.notifications.channels import CHANNELS, DeliveryError
+from slotwise.notifications.channels import CHANNELS, DeliveryError, PermanentError
 from slotwise.notifications.models import Message, MessageKind, MessageStatus
 from slotwise.notifications.services import reminder_occurrence
 
@@ -96,7 +97,7 @@ def _deliver(message: Message, now: datetime, done: Delivered) -> None:
     try:
         CHANNELS[message.channel].send(message)
     except DeliveryError as error:
-        if message.attempts >= MAX_ATTEMPTS:
+        if message.attempts >= MAX_ATTEMPTS or isinstance(error, PermanentError):
             _finish(message, MessageStatus.FAILED, last_error=str(error)[:1000])
             done.failed += 1
         else:
