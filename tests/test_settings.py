@@ -336,6 +336,7 @@ def test_settings_hold_for_every_installation():
         "slotwise.availability",
         "slotwise.audit",
         "slotwise.notifications",
+        "slotwise.webhooks",
         "slotwise.web",
     ]
     assert settings.MIDDLEWARE[:2] == [

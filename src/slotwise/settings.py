@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "slotwise.availability",
     "slotwise.audit",
     "slotwise.notifications",
+    "slotwise.webhooks",
     "slotwise.web",
 ]
 

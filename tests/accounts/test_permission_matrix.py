@@ -43,6 +43,7 @@ def world(make_org, make_member, make_resource, make_service, make_booking):
     from slotwise.bookings.models import Booking
     from slotwise.notifications.models import Message, MessageKind, MessageStatus
     from slotwise.organizations.services import issue_api_key
+    from slotwise.webhooks.services import create_endpoint
 
     home = make_org(name=f"{MARKER} Studio")
     users = {role: make_member(home, role, mfa=role in (Role.OWNER, Role.ADMIN)) for role in Role}
@@ -80,6 +81,9 @@ def world(make_org, make_member, make_resource, make_service, make_booking):
             status=MessageStatus.SENT,
             due_at=booking.created_at,
             next_attempt_at=booking.created_at,
+        ).pk,
+        "webhook_id": create_endpoint(
+            home, url="https://hooks.example.com/zanzibar", description=f"{MARKER} hook"
         ).pk,
     }
 
@@ -136,6 +140,7 @@ OPERATIONS = operations()
 BODIES = {
     "/api/v1/staff/bookings/{booking_id}/reschedule": {"start": "2031-06-02T11:00:00+01:00"},
     "/api/v1/staff/members/{member_id}": {"role": "staff"},
+    "/api/v1/staff/webhooks": {"url": "https://hooks.example.com/new"},
 }
 
 
@@ -194,10 +199,12 @@ def test_every_api_operation_answers_each_caller_as_promised(world, method, path
 
 
 def secrets() -> list[str]:
-    """Every stored hash: passwords, API keys, manage tokens, invitations."""
+    """Every stored hash (passwords, API keys, manage tokens, invitations) and webhook
+    signing secret, which are shown only in the answer that makes them."""
     from slotwise.accounts.models import Invitation, User
     from slotwise.bookings.models import Booking
     from slotwise.organizations.models import ApiKey
+    from slotwise.webhooks.models import WebhookEndpoint
 
     found = [*User.objects.values_list("password", flat=True)]
     found += ApiKey.objects.values_list("secret_hash", flat=True)
@@ -205,6 +212,7 @@ def secrets() -> list[str]:
         "manage_token_hash", flat=True
     )
     found += Invitation.objects.values_list("token_hash", flat=True)
+    found += WebhookEndpoint.objects.values_list("secret", flat=True)
     return [secret for secret in found if secret]
 
 

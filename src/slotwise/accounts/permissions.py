@@ -28,6 +28,9 @@ class Permission(StrEnum):
     MEMBERS_MANAGE = "members:manage"
     API_KEYS_MANAGE = "api-keys:manage"
     AUDIT_READ = "audit:read"
+    WEBHOOKS_MANAGE = "webhooks:manage"
+    """Register, change and remove webhook endpoints, see their secrets once and their
+    deliveries: owners and admins; never an API key."""
 
 
 _READ = frozenset({Permission.CATALOG_READ, Permission.BOOKINGS_READ})

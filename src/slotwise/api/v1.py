@@ -17,6 +17,7 @@ from slotwise.catalog.api import router as catalog_staff_router
 from slotwise.notifications.api import router as messages_router
 from slotwise.organizations.api import router as api_keys_router
 from slotwise.organizations.auth import install_access_handlers
+from slotwise.webhooks.api import router as webhooks_router
 
 __all__ = ["api"]
 
@@ -55,3 +56,4 @@ api.add_router("/staff/members", members_router)
 api.add_router("/me", me_router)
 api.add_router("/staff", messages_router)
 api.add_router("/staff/api-keys", api_keys_router)
+api.add_router("/staff/webhooks", webhooks_router)

@@ -29,6 +29,11 @@ class Channel:
 
     name = ""
 
+    def skip_reason(self, message: Message) -> str:
+        """Why ``message`` is no longer worth sending (it is then marked skipped with
+        this reason, and not sent); empty to send it. Asked before every attempt."""
+        return ""
+
     def send(self, message: Message) -> None:
         raise NotImplementedError
 

@@ -11,7 +11,9 @@ leaves its claims to run out, and the messages are sent again: at worst a
 duplicate with the same Message-ID, never a loss.
 
 A reminder is sent late, after downtime, only while its booking is still
-confirmed, at the same start, and has not started.
+confirmed, at the same start, and has not started. A channel may also say a
+message is no longer worth sending (``Channel.skip_reason``: a webhook whose
+endpoint was deleted); it is then marked skipped.
 """
 
 from __future__ import annotations
@@ -89,13 +91,14 @@ def _claim(now: datetime, batch: int) -> list[Message]:
 
 
 def _deliver(message: Message, now: datetime, done: Delivered) -> None:
-    reason = _not_worth_sending(message, now)
+    channel = CHANNELS[message.channel]
+    reason = _not_worth_sending(message, now) or channel.skip_reason(message)
     if reason:
         _finish(message, MessageStatus.SKIPPED, last_error=reason)
         done.skipped += 1
         return
     try:
-        CHANNELS[message.channel].send(message)
+        channel.send(message)
     except DeliveryError as error:
         if message.attempts >= MAX_ATTEMPTS or isinstance(error, PermanentError):
             _finish(message, MessageStatus.FAILED, last_error=str(error)[:1000])

@@ -1,0 +1,1 @@
+"""Outgoing webhooks: booking events posted, signed, to URLs an organization registers."""
