@@ -110,3 +110,17 @@ def test_viewers_may_not_resend(org, make_member, bookings):
     message = Message.objects.filter(booking=anns).first()
     client = signed_in(make_member(org, Role.VIEWER))
     assert client.post(f"/api/v1/staff/messages/{message.pk}/resend").status_code == 403
+
+
+def test_a_resent_reminder_goes_out_again(org, make_member, bookings, smtp_server):
+    from datetime import timedelta
+
+    _, anns, _ = bookings
+    day_before = TEN - timedelta(days=1)
+    dispatch.deliver_due(day_before)
+    reminder = Message.objects.get(
+        booking=anns, kind=MessageKind.REMINDER, status=MessageStatus.SENT
+    )
+    client = signed_in(make_member(org, Role.ADMIN, mfa=True))
+    assert client.post(f"/api/v1/staff/messages/{reminder.pk}/resend").status_code == 202
+    assert dispatch.deliver_due(day_before + timedelta(minutes=1)).sent == 1

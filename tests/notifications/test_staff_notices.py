@@ -72,7 +72,11 @@ def test_a_provider_can_switch_their_notices_off(team):
     client = Client()
     client.force_login(ann)
     url = "/api/v1/staff/members/me/notifications"
-    assert client.get(url).json() == {"notify_own_bookings": True, "notify_all_bookings": False}
+    assert client.get(url).json() == {
+        "notify_own_bookings": True,
+        "notify_all_bookings": False,
+        "daily_agenda": False,
+    }
     switched = client.patch(url, {"notify_own_bookings": False}, content_type="application/json")
     assert switched.json()["notify_own_bookings"] is False
     services.book(service, start=TEN, customer=ADA, now=NOW)

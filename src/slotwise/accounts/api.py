@@ -102,11 +102,13 @@ class NotificationsIO(Schema):
         description="New, cancelled and moved bookings of the resources that are you."
     )
     notify_all_bookings: bool = Field(description="The same, for every booking.")
+    daily_agenda: bool = Field(description="Each morning, the day's bookings of your resources.")
 
 
 class NotificationsPatch(Schema):
     notify_own_bookings: bool | None = None
     notify_all_bookings: bool | None = None
+    daily_agenda: bool | None = None
 
 
 @router.get(
@@ -158,6 +160,7 @@ def _notifications(membership: Membership) -> dict[str, bool]:
     return {
         "notify_own_bookings": membership.notify_own_bookings,
         "notify_all_bookings": membership.notify_all_bookings,
+        "daily_agenda": membership.daily_agenda,
     }
 
 

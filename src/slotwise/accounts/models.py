@@ -98,6 +98,9 @@ class Membership(models.Model):
     notify_all_bookings = models.BooleanField(
         default=False, help_text="Email me new, cancelled and moved bookings of everyone."
     )
+    daily_agenda = models.BooleanField(
+        default=False, help_text="Email me each morning the day's bookings of my resources."
+    )
 
     class Meta:
         constraints = (

@@ -88,13 +88,13 @@ def resend(request: HttpRequest, message_id: IdPath) -> Any:
             again = message
         elif message.status == MessageStatus.SENT:
             copies = Message.objects.filter(
-                booking=message.booking_id, occurrence__startswith=f"{message.occurrence}+"
+                booking=message.booking_id, occurrence__startswith=f"{message.occurrence}#"
             ).count()
             again = Message.objects.create(
                 organization_id=message.organization_id,
                 booking_id=message.booking_id,
                 kind=message.kind,
-                occurrence=f"{message.occurrence}+{copies + 1}",
+                occurrence=f"{message.occurrence}#{copies + 1}",
                 channel=message.channel,
                 recipient=message.recipient,
                 context=message.context,

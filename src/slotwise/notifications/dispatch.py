@@ -117,13 +117,18 @@ def _deliver(message: Message, now: datetime, done: Delivered) -> None:
 
 
 def _not_worth_sending(message: Message, now: datetime) -> str:
+    if message.kind == MessageKind.AGENDA:
+        from slotwise.notifications.agenda import agenda_bookings
+
+        return "" if agenda_bookings(message) else "Nothing is booked that day."
     if message.kind != MessageKind.REMINDER:
         return ""
     booking = message.booking
     if booking.status != BookingStatus.CONFIRMED:
         return f"The booking is {booking.status}."
     minutes = message.context.get("minutes_before", 0)
-    if message.occurrence != reminder_occurrence(minutes, booking.starts_at):
+    # A resent reminder's occurrence is the original's and "#<n>".
+    if message.occurrence.partition("#")[0] != reminder_occurrence(minutes, booking.starts_at):
         return "The booking moved."
     if now >= booking.starts_at:
         return "The booking has started."

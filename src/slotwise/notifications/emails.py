@@ -73,6 +73,10 @@ def build_email(message: Message) -> EmailMultiAlternatives:
     """
     booking: Booking = message.booking
     kind = MessageKind(message.kind)
+    if kind == MessageKind.AGENDA:
+        from slotwise.notifications.agenda import build_agenda_email
+
+        return build_agenda_email(message)
     if kind not in CUSTOMER_KINDS:
         from slotwise.notifications.staff import build_staff_email
 

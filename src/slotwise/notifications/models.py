@@ -29,6 +29,8 @@ class MessageKind(models.TextChoices):
     STAFF_NEW = "staff_new"
     STAFF_CANCELLED = "staff_cancelled"
     STAFF_RESCHEDULED = "staff_rescheduled"
+    AGENDA = "agenda"
+    """A member's bookings of the day, sent in the morning."""
     WEBHOOK = "webhook"
     """A booking event posted to a URL the organization registered."""
 
@@ -73,7 +75,10 @@ class Message(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="messages"
     )
-    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="messages")
+    # None for a message about a day rather than a booking: a member's agenda.
+    booking = models.ForeignKey(
+        Booking, on_delete=models.CASCADE, null=True, blank=True, related_name="messages"
+    )
     kind = models.CharField(max_length=32, choices=MessageKind)
     occurrence = models.CharField(max_length=64, blank=True)
     channel = models.CharField(max_length=16, default="email")
@@ -95,6 +100,12 @@ class Message(models.Model):
         constraints = (
             models.UniqueConstraint(
                 fields=("booking", "kind", "occurrence", "recipient"), name="message_once"
+            ),
+            # NULLs differ in a unique key: messages without a booking need their own.
+            models.UniqueConstraint(
+                fields=("organization", "kind", "occurrence", "recipient"),
+                condition=models.Q(booking__isnull=True),
+                name="message_once_without_booking",
             ),
         )
         indexes = (

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.tasks import task
 from django.utils import timezone
 
+from slotwise.notifications.agenda import plan_agendas
 from slotwise.notifications.dispatch import BATCH, deliver_due
 from slotwise.notifications.models import Message, MessageStatus
 from slotwise.organizations.tenancy import no_tenant
@@ -23,9 +24,11 @@ MAX_BATCHES = 20
 
 @task()
 def deliver() -> int:
-    """Send what is due (at most ``MAX_BATCHES`` batches); how many were handled."""
+    """Write the agendas whose morning has come, then send what is due (at most
+    ``MAX_BATCHES`` batches); how many were handled."""
     handled = 0
     with no_tenant():
+        plan_agendas(timezone.now())
         for _ in range(MAX_BATCHES):
             done = deliver_due(timezone.now())
             handled += done.handled
