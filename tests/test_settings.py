@@ -496,3 +496,29 @@ def test_the_twilio_api_can_be_a_local_stand_in():
 
     assert account is not None
     assert account.api_url == "http://127.0.0.1:8099"
+
+
+@pytest.mark.parametrize(
+    ("url", "backend", "options"),
+    [
+        ("postmark://tok%40en@", "postmark", {"server_token": "tok@en"}),
+        ("sendgrid://SG.key@", "sendgrid", {"api_key": "SG.key"}),
+        (
+            "mailgun://key-1@mg.example.com?api_url=https://api.eu.mailgun.net/v3",
+            "mailgun",
+            {
+                "api_key": "key-1",
+                "sender_domain": "mg.example.com",
+                "api_url": "https://api.eu.mailgun.net/v3",
+            },
+        ),
+    ],
+    ids=["postmark", "sendgrid", "mailgun-eu"],
+)
+def test_an_email_providers_api_is_a_mailer_through_anymail(url, backend, options):
+    mailer = config.mailers(url)["default"]
+    assert mailer == {"BACKEND": f"anymail.backends.{backend}.EmailBackend", "OPTIONS": options}
+
+
+def test_a_provider_url_needs_its_key():
+    assert "needs the API key" in refusal({"SLOTWISE_SMTP_URL": "postmark://"})

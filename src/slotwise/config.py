@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -298,22 +298,41 @@ def database(url: str) -> dict[str, Any]:
     )
 
 
+# Email providers' APIs, through django-anymail: scheme -> (backend, what the user part is).
+EMAIL_PROVIDERS = {
+    "postmark": ("postmark", "server_token"),
+    "sendgrid": ("sendgrid", "api_key"),
+    "mailgun": ("mailgun", "api_key"),
+    "brevo": ("brevo", "api_key"),
+    "resend": ("resend", "api_key"),
+}
+
+
 def mailers(url: str | None) -> dict[str, dict[str, Any]]:
-    """Django's ``MAILERS`` for an SMTP URL; without one (development only), mail is
-    printed to the console.
+    """Django's ``MAILERS`` for an SMTP URL or an email provider's; without one
+    (development only), mail is printed to the console.
 
     ``smtp://user:password@host:port`` talks plain SMTP (port 25 by default),
     ``smtp+starttls://`` upgrades with STARTTLS (587) and ``smtps://`` uses
     implicit TLS (465). User and password are percent-decoded.
+
+    A provider's HTTP API, through django-anymail: ``postmark://TOKEN@``,
+    ``sendgrid://KEY@``, ``mailgun://KEY@mg.example.com`` (the sending
+    domain), ``brevo://KEY@``, ``resend://KEY@``; ``?api_url=...`` names
+    another endpoint (a region, or a test server).
     """
     if url is None:
         return {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
     parts = urlsplit(url)
+    if parts.scheme in EMAIL_PROVIDERS:
+        return {"default": _provider_mailer(parts)}
     tls = {"smtp": {}, "smtp+starttls": {"use_tls": True}, "smtps": {"use_ssl": True}}
     if parts.scheme not in tls or not parts.hostname:
         raise ImproperlyConfigured(
             "SLOTWISE_SMTP_URL must look like smtp://, smtp+starttls:// or "
-            "smtps://user:password@host:port."
+            "smtps://user:password@host:port, or name an email provider: "
+            + ", ".join(f"{scheme}://" for scheme in EMAIL_PROVIDERS)
+            + "."
         )
     options: dict[str, Any] = {"host": parts.hostname, "timeout": 10, **tls[parts.scheme]}
     try:
@@ -327,6 +346,26 @@ def mailers(url: str | None) -> dict[str, dict[str, Any]]:
     return {
         "default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": options}
     }
+
+
+def _provider_mailer(parts: SplitResult) -> dict[str, Any]:
+    backend, credential = EMAIL_PROVIDERS[parts.scheme]
+    if not parts.username:
+        raise ImproperlyConfigured(
+            f"SLOTWISE_SMTP_URL: {parts.scheme}:// needs the API key before '@', "
+            f"e.g. {parts.scheme}://KEY@."
+        )
+    options: dict[str, Any] = {credential: unquote(parts.username)}
+    if parts.scheme == "mailgun":
+        if not parts.hostname:
+            raise ImproperlyConfigured(
+                "SLOTWISE_SMTP_URL: mailgun://KEY@DOMAIN needs the sending domain."
+            )
+        options["sender_domain"] = parts.hostname
+    api_url = dict(parse_qsl(parts.query)).get("api_url")
+    if api_url:
+        options["api_url"] = api_url
+    return {"BACKEND": f"anymail.backends.{backend}.EmailBackend", "OPTIONS": options}
 
 
 def caches(url: str | None) -> dict[str, dict[str, Any]]:

@@ -44,6 +44,8 @@ class EmailChannel(Channel):
     name = "email"
 
     def send(self, message: Message) -> None:
+        from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
+
         from slotwise.notifications.emails import build_email
 
         email = build_email(message)
@@ -51,6 +53,16 @@ class EmailChannel(Channel):
             sent = email.send(fail_silently=False)
         except (OSError, ConnectionError) as error:  # smtplib's errors are OSErrors
             raise DeliveryError(f"{type(error).__name__}: {error}") from error
+        except AnymailRecipientsRefused as error:  # the provider refuses the address
+            raise PermanentError(f"{type(error).__name__}: {str(error)[:300]}") from error
+        except AnymailAPIError as error:  # an email provider's API said no
+            status = getattr(error, "status_code", None)
+            refused = status is not None and 400 <= status < 500 and status not in (401, 429)
+            raise (PermanentError if refused else DeliveryError)(
+                f"{type(error).__name__}: {str(error)[:300]}"
+            ) from error
+        except AnymailError as error:
+            raise DeliveryError(f"{type(error).__name__}: {str(error)[:300]}") from error
         if not sent:
             raise DeliveryError("The mail server accepted nothing.")
 
