@@ -53,20 +53,21 @@ _TOLD = (MessageKind.CONFIRMATION, MessageKind.REQUEST_RECEIVED, MessageKind.APP
 
 
 def plan_messages(booking: Booking, event: BookingEvent, now: datetime) -> list[Message]:
-    """Write the messages ``event`` causes for ``booking`` (its state after the event);
-    the new ones, to be delivered after commit."""
+    """Write the messages ``event`` causes for ``booking`` (its state after the event),
+    and ask for their delivery after commit."""
+    # A booking just made has no messages yet, and this is its first event.
+    fresh = event.action == "booking.created"
     planned: list[Message] = []
     kind = _customer_kind(booking, event)
     if kind is not None and booking.customer_email:
-        context: dict[str, object] = {
-            "sequence": BookingEvent.objects.filter(booking=booking).count()
-        }
+        sequence = 1 if fresh else BookingEvent.objects.filter(booking=booking).count()
+        context: dict[str, object] = {"sequence": sequence}
         if kind == MessageKind.RESCHEDULE:
             context["old_start"] = event.data["old"][0]  # [start, end] in UTC
         if kind in (MessageKind.CANCELLATION, MessageKind.DECLINED):
             context["reason"] = booking.cancel_reason
         planned += _create(booking, [(kind, str(event.pk), now, context)], now)
-    planned += _sync_reminders(booking, now)
+    planned += _sync_reminders(booking, now, fresh=fresh)
     for planner in _PLANNERS:
         planned += planner(booking, event, now)
     if planned:
@@ -95,17 +96,18 @@ def _customer_kind(booking: Booking, event: BookingEvent) -> MessageKind | None:
     return kind
 
 
-def _sync_reminders(booking: Booking, now: datetime) -> list[Message]:
+def _sync_reminders(booking: Booking, now: datetime, *, fresh: bool) -> list[Message]:
     wanted = {}
     if booking.status == BookingStatus.CONFIRMED and booking.customer_email:
         for minutes in booking.service.reminder_minutes:
             due = booking.starts_at - timedelta(minutes=minutes)
             if due > now:
                 wanted[reminder_occurrence(minutes, booking.starts_at)] = (minutes, due)
-    stale = booking.messages.filter(
-        kind=MessageKind.REMINDER, status=MessageStatus.PENDING
-    ).exclude(occurrence__in=wanted)
-    stale.update(status=MessageStatus.SKIPPED, last_error="The booking changed.")
+    if not fresh:
+        stale = booking.messages.filter(
+            kind=MessageKind.REMINDER, status=MessageStatus.PENDING
+        ).exclude(occurrence__in=wanted)
+        stale.update(status=MessageStatus.SKIPPED, last_error="The booking changed.")
     return _create(
         booking,
         [
@@ -121,15 +123,9 @@ def _create(
     specs: list[tuple[MessageKind, str, datetime, dict[str, object]]],
     now: datetime,
 ) -> list[Message]:
-    """The messages of ``specs`` not written before (the unique key decides)."""
-    if not specs:
-        return []
-    existing = set(
-        booking.messages.filter(
-            recipient=booking.customer_email, occurrence__in=[s[1] for s in specs]
-        ).values_list("kind", "occurrence")
-    )
-    new = [
+    """Write the messages of ``specs`` that were not written before: the unique key
+    decides, in the same statement. All of ``specs`` come back, written or not."""
+    messages = [
         Message(
             organization_id=booking.organization_id,
             booking=booking,
@@ -142,6 +138,7 @@ def _create(
             next_attempt_at=due,
         )
         for kind, occurrence, due, context in specs
-        if (kind, occurrence) not in existing
     ]
-    return Message.objects.bulk_create(new)
+    if messages:
+        Message.objects.bulk_create(messages, ignore_conflicts=True)
+    return messages

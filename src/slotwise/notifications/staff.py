@@ -48,12 +48,10 @@ def plan_staff_notices(booking: Booking, event: BookingEvent, now: datetime) -> 
     if kind is None or not _is_news(booking, event, kind):
         return []
     if kind == MessageKind.STAFF_CANCELLED:
-        resource_ids = list(event.data.get("resources", []))
+        held = Resource.objects.filter(pk__in=event.data.get("resources", []))
     else:
-        resource_ids = list(booking.allocations.values_list("resource_id", flat=True))
-    resources = list(
-        Resource.objects.filter(pk__in=resource_ids).values_list("user_id", "time_zone", "name")
-    )
+        held = Resource.objects.filter(allocations__booking=booking)
+    resources = list(held.values_list("user_id", "time_zone", "name"))
     providers = {user_id: zone for user_id, zone, _ in resources if user_id is not None}
     members = Membership.objects.filter(organization_id=booking.organization_id).filter(
         Q(notify_all_bookings=True) | Q(notify_own_bookings=True, user_id__in=providers)
