@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from slotwise.bookings import series as recurring
 from slotwise.bookings import services
 from slotwise.bookings.models import Booking, BookingStatus, CancelledBy
 
@@ -25,7 +26,7 @@ def london(hour, day=MONDAY):
 
 
 def series(service, rrule, start=None, **kwargs):
-    return services.book_series(service, first_start=start or london(14), rrule=rrule,
+    return recurring.book_series(service, first_start=start or london(14), rrule=rrule,
                                 customer=CUSTOMER, now=NOW, **kwargs)  # fmt: skip
 
 
@@ -57,7 +58,7 @@ def test_a_weekly_1400_stays_1400_across_the_october_change(service):
 
 def test_all_or_nothing_books_nothing_when_one_date_is_taken(service, ann, make_booking):
     make_booking(service, [ann], london(14, MONDAY + timedelta(weeks=2)))
-    with pytest.raises(services.SeriesUnavailable) as refused:
+    with pytest.raises(recurring.SeriesUnavailable) as refused:
         series(service, "FREQ=WEEKLY;COUNT=4")
     assert [s.wall.date() for s in refused.value.skipped] == [MONDAY + timedelta(weeks=2)]
     assert Booking.objects.count() == 1
@@ -90,9 +91,9 @@ def test_monthly_second_tuesday(service):
 
 
 def test_bad_rules_are_refused_before_anything_is_written(service):
-    with pytest.raises(services.InvalidRecurrence, match="neither COUNT nor UNTIL"):
+    with pytest.raises(recurring.InvalidRecurrence, match="neither COUNT nor UNTIL"):
         series(service, "FREQ=WEEKLY")
-    with pytest.raises(services.InvalidRecurrence):
+    with pytest.raises(recurring.InvalidRecurrence):
         series(service, "FREQ=WEEKLY;BYDAY=TU;COUNT=2")  # the first start is a Monday
     assert not Booking.objects.exists()
 
@@ -101,21 +102,21 @@ def test_cancel_one_following_or_all(service):
     booked = series(service, "FREQ=WEEKLY;COUNT=5")
     starts = [b.starts_at for b in booked.bookings]
     by = CancelledBy.CUSTOMER
-    one = services.cancel_series(booked.series, scope="one", occurrence=starts[1], by=by, now=NOW)
+    one = recurring.cancel_series(booked.series, scope="one", occurrence=starts[1], by=by, now=NOW)
     assert [b.starts_at for b in one] == [starts[1]]
-    following = services.cancel_series(
+    following = recurring.cancel_series(
         booked.series, scope="following", occurrence=starts[3], by=by, now=NOW
     )
     assert [b.starts_at for b in following] == starts[3:]
-    rest = services.cancel_series(booked.series, scope="all", by=by, now=NOW)
+    rest = recurring.cancel_series(booked.series, scope="all", by=by, now=NOW)
     assert [b.starts_at for b in rest] == [starts[0], starts[2]]
     assert not Booking.objects.exclude(status=BookingStatus.CANCELLED).exists()
     with pytest.raises(services.InvalidTransition):
-        services.cancel_series(booked.series, scope="all", by=by, now=NOW)
+        recurring.cancel_series(booked.series, scope="all", by=by, now=NOW)
 
 
 def test_the_series_manage_token_finds_it(service):
     booked = series(service, "FREQ=WEEKLY;COUNT=2")
-    assert services.series_for_token(booked.token) == booked.series
+    assert recurring.series_for_token(booked.token) == booked.series
     with pytest.raises(services.BookingNotFound):
-        services.series_for_token("x" * 43)
+        recurring.series_for_token("x" * 43)

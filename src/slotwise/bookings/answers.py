@@ -24,6 +24,7 @@ from slotwise.availability.services import (
     find_service_slots,
     get_bookable_service,
 )
+from slotwise.bookings import series as recurring
 from slotwise.bookings import services
 from slotwise.bookings.models import Booking, Series
 from slotwise.catalog.models import Service
@@ -129,9 +130,9 @@ def problem_for(
         )
     if isinstance(error, services.InvalidCustomer):
         return problem_response(400, "invalid-customer", "Invalid customer details", str(error))
-    if isinstance(error, services.InvalidRecurrence):
+    if isinstance(error, recurring.InvalidRecurrence):
         return problem_response(400, "invalid-recurrence", "Invalid recurrence rule", str(error))
-    if isinstance(error, services.SeriesUnavailable):
+    if isinstance(error, recurring.SeriesUnavailable):
         return problem_response(
             409,
             "series-unavailable",
@@ -179,7 +180,7 @@ def _suggestions(
     return found[:SUGGESTIONS]
 
 
-def skipped_body(skipped: services.Skipped) -> dict[str, str]:
+def skipped_body(skipped: recurring.Skipped) -> dict[str, str]:
     """An occurrence not booked: its date and wall-clock time on the series' clock, and why."""
     return {
         "date": skipped.wall.date().isoformat(),
@@ -191,7 +192,7 @@ def skipped_body(skipped: services.Skipped) -> dict[str, str]:
 def series_response(
     series: Series,
     bookings: list[Booking],
-    skipped: list[services.Skipped] | None = None,
+    skipped: list[recurring.Skipped] | None = None,
     *,
     zone_name: str | None = None,
     status: int = 200,

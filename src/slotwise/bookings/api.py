@@ -26,6 +26,7 @@ from slotwise.availability.services import (
     customer_zone,
     get_bookable_service,
 )
+from slotwise.bookings import series as recurring
 from slotwise.bookings import services
 from slotwise.bookings.answers import booking_response, problem_for, series_response
 from slotwise.bookings.models import Booking, CancelledBy
@@ -209,7 +210,7 @@ def create_series(
             service = get_bookable_service(data.service_id)
             enter_tenant(service.organization_id)
             check_organization_rate(service.organization_id, WRITE)
-            booked = services.book_series(
+            booked = recurring.book_series(
                 service,
                 first_start=data.start,
                 rrule=data.recurrence.rrule,
@@ -237,7 +238,7 @@ def create_series(
 )
 def read_series(request: HttpRequest, token: TokenPath) -> HttpResponse:
     try:
-        series = services.series_for_token(token)
+        series = recurring.series_for_token(token)
     except services.BookingError as error:
         return problem_for(error)
     enter_tenant(series.organization_id)
@@ -260,10 +261,10 @@ def cancel_series(
 
     def run() -> HttpResponse:
         try:
-            series = services.series_for_token(token)
+            series = recurring.series_for_token(token)
             enter_tenant(series.organization_id)
             check_organization_rate(series.organization_id, WRITE)
-            cancelled = services.cancel_series(
+            cancelled = recurring.cancel_series(
                 series,
                 scope=data.scope,
                 occurrence=data.occurrence,

@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -23,6 +22,7 @@ from slotwise.accounts.models import Membership
 from slotwise.bookings.local_times import describe_span
 from slotwise.bookings.models import Booking, BookingStatus
 from slotwise.catalog.models import Resource
+from slotwise.notifications.emails import assemble
 from slotwise.notifications.models import Message, MessageKind
 from slotwise.organizations.tenancy import unscoped
 
@@ -123,12 +123,4 @@ def build_agenda_email(message: Message) -> EmailMultiAlternatives:
         context = {"subject": subject, "organization": organization.name, "rows": rows}
         text = render_to_string("notifications/email/agenda.txt", context)
         html = render_to_string("notifications/email/agenda.html", context)
-    email = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[message.recipient],
-        headers={"Message-ID": message.message_id, "Auto-Submitted": "auto-generated"},
-    )
-    email.attach_alternative(html, "text/html")
-    return email
+    return assemble(message, subject, text, html)

@@ -89,16 +89,23 @@ def build_email(message: Message) -> EmailMultiAlternatives:
         text = render_to_string(template, {**context, "layout": "notifications/email/layout.txt"})
         html = render_to_string(template, {**context, "layout": "notifications/email/layout.html"})
         calendar = _calendar(message, booking, kind, context["manage_url"])
+    email = assemble(message, subject, _tidy(text), html)
+    if calendar is not None:
+        email.attach(calendar)
+    return email
+
+
+def assemble(message: Message, subject: str, text: str, html: str) -> EmailMultiAlternatives:
+    """The email of ``message`` with these bodies: from slotwise, to its recipient,
+    under its own Message-ID (the same on every attempt)."""
     email = EmailMultiAlternatives(
         subject=subject,
-        body=_tidy(text),
+        body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.recipient],
         headers={"Message-ID": message.message_id, "Auto-Submitted": "auto-generated"},
     )
     email.attach_alternative(html, "text/html")
-    if calendar is not None:
-        email.attach(calendar)
     return email
 
 

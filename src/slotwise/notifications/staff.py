@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -24,6 +23,7 @@ from slotwise.accounts.models import Membership
 from slotwise.bookings.local_times import describe_moment, describe_span, short_moment
 from slotwise.bookings.models import Booking, BookingEvent, BookingStatus
 from slotwise.catalog.models import Resource
+from slotwise.notifications.emails import assemble
 from slotwise.notifications.models import Message, MessageKind
 
 __all__ = ["STAFF_KINDS", "build_staff_email", "plan_staff_notices"]
@@ -130,12 +130,4 @@ def build_staff_email(message: Message) -> EmailMultiAlternatives:
         }
         text = render_to_string("notifications/email/staff.txt", context)
         html = render_to_string("notifications/email/staff.html", context)
-    email = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[message.recipient],
-        headers={"Message-ID": message.message_id, "Auto-Submitted": "auto-generated"},
-    )
-    email.attach_alternative(html, "text/html")
-    return email
+    return assemble(message, subject, text, html)
