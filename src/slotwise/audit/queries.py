@@ -8,22 +8,16 @@ person, who may work for several organizations, not to any one of them.
 
 from __future__ import annotations
 
-import base64
-import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from django.db.models import Q
 
+from slotwise import cursors
 from slotwise.audit.models import AuditEntry
 from slotwise.organizations.models import Organization
 
 __all__ = ["AuditQueryError", "InvalidCursor", "NaiveInstant", "Page", "entries"]
-
-MAX_ID = 2**63 - 1
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-_CURSOR = re.compile(r"(-?[0-9]{1,19})\.([0-9]{1,19})")
 
 
 class AuditQueryError(Exception):
@@ -84,22 +78,12 @@ def entries(
     return Page(page, _encode(page[-1]) if len(found) > limit else None)
 
 
-def _encode(entry: AuditEntry) -> str:
-    micros = (entry.at - _EPOCH) // _MICROSECOND
-    return base64.urlsafe_b64encode(f"{micros}.{entry.pk}".encode()).decode().rstrip("=")
+def _encode(row: AuditEntry) -> str:
+    return cursors.encode(row.at, row.pk)
 
 
 def _decode(cursor: str) -> tuple[datetime, int]:
-    refused = InvalidCursor("The cursor is not one a page of the audit log gave; start again.")
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-    except ValueError:  # not base64 (binascii.Error), not ASCII
-        raise refused from None
-    match = _CURSOR.fullmatch(text)
-    if match is None or int(match[2]) > MAX_ID:
-        raise refused
-    try:
-        at = _EPOCH + int(match[1]) * _MICROSECOND
-    except OverflowError:
-        raise refused from None
-    return at, int(match[2])
+    decoded = cursors.decode(cursor)
+    if decoded is None:
+        raise InvalidCursor("The cursor is not one a page of the audit log gave; start again.")
+    return decoded

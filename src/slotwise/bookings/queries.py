@@ -10,18 +10,18 @@ nothing here knows HTTP.
 
 from __future__ import annotations
 
-import base64
-import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
+from slotwise import cursors
 from slotwise.availability.services import check_range
 from slotwise.bookings.models import Allocation, Booking, BookingEvent, BookingStatus
 from slotwise.bookings.services import BookingNotFound
+from slotwise.cursors import MAX_ID
 from slotwise.organizations.models import Organization
 
 __all__ = [
@@ -35,12 +35,7 @@ __all__ = [
     "load_details",
 ]
 
-MAX_ID = 2**63 - 1
 """The largest id a query may name: PostgreSQL's bigint."""
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-_CURSOR = re.compile(r"(-?[0-9]{1,19})\.([0-9]{1,19})")
 
 
 class BookingQueryError(Exception):
@@ -167,22 +162,12 @@ def _first_instant(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, zone)
 
 
-def _encode(booking: Booking) -> str:
-    micros = (booking.starts_at - _EPOCH) // _MICROSECOND
-    return base64.urlsafe_b64encode(f"{micros}.{booking.pk}".encode()).decode().rstrip("=")
+def _encode(row: Booking) -> str:
+    return cursors.encode(row.starts_at, row.pk)
 
 
 def _decode(cursor: str) -> tuple[datetime, int]:
-    refused = InvalidCursor("The cursor is not one a page of bookings gave; start again.")
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-    except ValueError:  # not base64 (binascii.Error), not ASCII
-        raise refused from None
-    match = _CURSOR.fullmatch(text)
-    if match is None or int(match[2]) > MAX_ID:
-        raise refused
-    try:
-        starts_at = _EPOCH + int(match[1]) * _MICROSECOND
-    except OverflowError:
-        raise refused from None
-    return starts_at, int(match[2])
+    decoded = cursors.decode(cursor)
+    if decoded is None:
+        raise InvalidCursor("The cursor is not one a page of bookings gave; start again.")
+    return decoded
