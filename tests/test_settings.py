@@ -498,6 +498,137 @@ def test_the_twilio_api_can_be_a_local_stand_in():
     assert account.api_url == "http://127.0.0.1:8099"
 
 
+# Card payments
+
+
+STRIPE_KEY = "sk_test_" + "51Hslotwise" * 4
+STRIPE_WEBHOOK_SECRET = "whsec_" + "5" * 32
+
+
+def stripe(**overrides: str) -> dict[str, str]:
+    environ = {
+        "SLOTWISE_STRIPE_SECRET_KEY": STRIPE_KEY,
+        "SLOTWISE_STRIPE_PUBLISHABLE_KEY": "pk_test_51Hpublishable",
+        "SLOTWISE_STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+    }
+    environ.update(overrides)
+    return {name: value for name, value in environ.items() if value}
+
+
+def test_no_card_payments_unless_stripe_is_configured():
+    assert config.load({}).stripe is None
+    assert config.load(production()).stripe is None
+    assert settings.SLOTWISE_STRIPE is None
+
+
+def test_stripe_is_configured_by_its_keys():
+    account = config.load(production(**stripe())).stripe
+
+    assert account == config.Stripe(
+        secret_key=STRIPE_KEY,
+        publishable_key="pk_test_51Hpublishable",
+        webhook_secret=STRIPE_WEBHOOK_SECRET,
+        api_url="https://api.stripe.com",
+    )
+    assert STRIPE_KEY not in repr(account)
+    assert STRIPE_WEBHOOK_SECRET not in repr(account)
+
+
+def test_development_can_take_payments_without_webhooks():
+    account = config.load(stripe(SLOTWISE_STRIPE_WEBHOOK_SECRET="")).stripe
+
+    assert account is not None
+    assert account.webhook_secret is None
+
+
+@pytest.mark.parametrize(
+    ("missing", "named"),
+    [
+        ("SLOTWISE_STRIPE_SECRET_KEY", "SLOTWISE_STRIPE_SECRET_KEY (or _FILE)"),
+        ("SLOTWISE_STRIPE_PUBLISHABLE_KEY", "SLOTWISE_STRIPE_PUBLISHABLE_KEY"),
+    ],
+)
+def test_a_stripe_key_without_the_other_is_refused(missing, named):
+    message = refusal(stripe(**{missing: ""}))
+
+    assert "both or none" in message
+    assert f"missing: {named}." in message
+    assert STRIPE_KEY not in message
+
+
+def test_a_webhook_secret_without_keys_is_refused():
+    message = refusal({"SLOTWISE_STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET})
+
+    assert "SLOTWISE_STRIPE_SECRET_KEY and SLOTWISE_STRIPE_PUBLISHABLE_KEY" in message
+    assert STRIPE_WEBHOOK_SECRET not in message
+
+
+def test_production_payments_need_the_webhook_secret():
+    message = refusal(production(**stripe(SLOTWISE_STRIPE_WEBHOOK_SECRET="")))
+
+    assert "SLOTWISE_STRIPE_WEBHOOK_SECRET (or _FILE) is not set" in message
+
+
+def test_the_stripe_secrets_can_come_from_files(tmp_path):
+    key_file = tmp_path / "stripe_key"
+    key_file.write_text(STRIPE_KEY + "\n", encoding="utf-8")
+    webhook_file = tmp_path / "stripe_webhook_secret"
+    webhook_file.write_text(STRIPE_WEBHOOK_SECRET + "\n", encoding="utf-8")
+
+    account = config.load(
+        stripe(
+            SLOTWISE_STRIPE_SECRET_KEY="",
+            SLOTWISE_STRIPE_SECRET_KEY_FILE=str(key_file),
+            SLOTWISE_STRIPE_WEBHOOK_SECRET="",
+            SLOTWISE_STRIPE_WEBHOOK_SECRET_FILE=str(webhook_file),
+        )
+    ).stripe
+
+    assert account is not None
+    assert account.secret_key == STRIPE_KEY
+    assert account.webhook_secret == STRIPE_WEBHOOK_SECRET
+
+
+@pytest.mark.parametrize(
+    "key", ["sk_live_51Hslotwise", "rk_test_51Hrestricted", "rk_live_51Hrestricted"]
+)
+def test_live_and_restricted_secret_keys_are_accepted(key):
+    publishable = "pk_live_51H" if "_live_" in key else "pk_test_51H"
+
+    account = config.load(
+        stripe(SLOTWISE_STRIPE_SECRET_KEY=key, SLOTWISE_STRIPE_PUBLISHABLE_KEY=publishable)
+    ).stripe
+
+    assert account is not None
+    assert account.secret_key == key
+
+
+@pytest.mark.parametrize(
+    ("environ", "complaint"),
+    [
+        (stripe(SLOTWISE_STRIPE_SECRET_KEY="pk_test_51Hwrong"), "SECRET_KEY must be"),
+        (stripe(SLOTWISE_STRIPE_PUBLISHABLE_KEY="sk_test_51Hsecret"), "PUBLISHABLE_KEY must"),
+        (stripe(SLOTWISE_STRIPE_PUBLISHABLE_KEY="pk_live_51H"), "both be test keys or both"),
+        (stripe(SLOTWISE_STRIPE_WEBHOOK_SECRET="we_123"), "SLOTWISE_STRIPE_WEBHOOK_SECRET must"),
+        (stripe(SLOTWISE_STRIPE_API_URL="ftp://api.stripe.com"), "SLOTWISE_STRIPE_API_URL"),
+        (stripe(SLOTWISE_STRIPE_API_URL="https://api.stripe.com/v1"), "no path"),
+        (production(**stripe(SLOTWISE_STRIPE_API_URL="http://127.0.0.1:8420")), "https://"),
+    ],
+)
+def test_nonsense_stripe_settings_are_refused(environ, complaint):
+    message = refusal(environ)
+
+    assert complaint in message
+    assert STRIPE_KEY not in message
+
+
+def test_the_stripe_api_can_be_a_local_stand_in():
+    account = config.load(stripe(SLOTWISE_STRIPE_API_URL="http://127.0.0.1:8420/")).stripe
+
+    assert account is not None
+    assert account.api_url == "http://127.0.0.1:8420"
+
+
 @pytest.mark.parametrize(
     ("url", "backend", "options"),
     [

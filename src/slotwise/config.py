@@ -8,7 +8,9 @@ variable with ``_FILE`` appended, as container platforms mount them:
 
     SLOTWISE_SECRET_KEY_FILE=/run/secrets/slotwise_secret_key
 
-The Twilio auth token (``SLOTWISE_TWILIO_AUTH_TOKEN``) is such a secret too.
+The Twilio auth token (``SLOTWISE_TWILIO_AUTH_TOKEN``) is such a secret too, and
+so are Stripe's secret key and webhook signing secret
+(``SLOTWISE_STRIPE_SECRET_KEY``, ``SLOTWISE_STRIPE_WEBHOOK_SECRET``).
 
 In production slotwise refuses to start, naming every problem at once, rather
 than run with a guessable key, an open host list or a throwaway database.
@@ -45,6 +47,7 @@ CACHE_MAX_ENTRIES = 100_000
 REDIS_SCHEMES = ("redis", "rediss")
 RATE_UNITS = {"s": 1, "sec": 1, "second": 1, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
 TWILIO_API_URL = "https://api.twilio.com"
+STRIPE_API_URL = "https://api.stripe.com"
 E164 = re.compile(r"\+[1-9][0-9]{7,14}")
 """A phone number as the world dials it: ``+``, a country code, 8 to 15 digits in all."""
 
@@ -83,6 +86,23 @@ class Twilio:
     api_url: str = TWILIO_API_URL
 
 
+@dataclass(frozen=True)
+class Stripe:
+    """The Stripe account that takes card payments.
+
+    ``secret_key`` (``sk_test_...``, ``sk_live_...`` or a restricted
+    ``rk_...`` key) stays on the server; ``publishable_key`` (``pk_...``) is
+    handed to the customer's browser; ``webhook_secret`` (``whsec_...``)
+    verifies the notifications Stripe sends, and is ``None`` only in
+    development.
+    """
+
+    secret_key: str = field(repr=False)
+    publishable_key: str
+    webhook_secret: str | None = field(default=None, repr=False)
+    api_url: str = STRIPE_API_URL
+
+
 @dataclass(frozen=True, kw_only=True)
 class Deployment:
     """What one installation of slotwise was told by its environment."""
@@ -103,6 +123,7 @@ class Deployment:
     trusted_proxies: int
     site_url: str
     twilio: Twilio | None
+    stripe: Stripe | None
 
 
 def load(environ: Mapping[str, str]) -> Deployment:
@@ -153,6 +174,7 @@ def load(environ: Mapping[str, str]) -> Deployment:
         trusted_proxies=_int(environ, "SLOTWISE_TRUSTED_PROXIES", default=0),
         site_url=site_url(_get(environ, "SLOTWISE_SITE_URL"), production, allowed_hosts),
         twilio=twilio(environ, production),
+        stripe=stripe(environ, production),
     )
 
 
@@ -221,6 +243,84 @@ def twilio(environ: Mapping[str, str], production: bool) -> Twilio | None:
     if production and parts.scheme != "https":
         raise ImproperlyConfigured("SLOTWISE_TWILIO_API_URL must be https:// in production.")
     return Twilio(account_sid=sid, auth_token=token, sender=sender, api_url=url)
+
+
+def stripe(environ: Mapping[str, str], production: bool) -> Stripe | None:
+    """The Stripe account for card payments, or ``None`` (no card payments) when none is set.
+
+    ``SLOTWISE_STRIPE_SECRET_KEY`` (or ``_FILE``; ``sk_test_...``, ``sk_live_...``
+    or a restricted ``rk_...`` key) and ``SLOTWISE_STRIPE_PUBLISHABLE_KEY``
+    (``pk_...``, of the same mode) go together: both or none.
+    ``SLOTWISE_STRIPE_WEBHOOK_SECRET`` (or ``_FILE``; ``whsec_...``, the signing
+    secret of the webhook endpoint) lets slotwise hear of payments made after the
+    customer left the page; production insists on it.
+    ``SLOTWISE_STRIPE_API_URL`` (``https://api.stripe.com``) is only changed to
+    talk to a Stripe-compatible test server; production insists on HTTPS, since
+    the secret key travels with every request.
+
+        SLOTWISE_STRIPE_SECRET_KEY_FILE=/run/secrets/stripe_secret_key
+        SLOTWISE_STRIPE_PUBLISHABLE_KEY=pk_live_...
+        SLOTWISE_STRIPE_WEBHOOK_SECRET_FILE=/run/secrets/stripe_webhook_secret
+    """
+    key = secret(environ, "SLOTWISE_STRIPE_SECRET_KEY")
+    publishable = _get(environ, "SLOTWISE_STRIPE_PUBLISHABLE_KEY")
+    webhook_secret = secret(environ, "SLOTWISE_STRIPE_WEBHOOK_SECRET")
+    if key is None and publishable is None:
+        if webhook_secret is not None:
+            raise ImproperlyConfigured(
+                "SLOTWISE_STRIPE_WEBHOOK_SECRET is set, but card payments need "
+                "SLOTWISE_STRIPE_SECRET_KEY and SLOTWISE_STRIPE_PUBLISHABLE_KEY too."
+            )
+        return None
+    if key is None or publishable is None:
+        missing = (
+            "SLOTWISE_STRIPE_SECRET_KEY (or _FILE)"
+            if key is None
+            else "SLOTWISE_STRIPE_PUBLISHABLE_KEY"
+        )
+        raise ImproperlyConfigured(
+            "Card payments need SLOTWISE_STRIPE_SECRET_KEY and "
+            f"SLOTWISE_STRIPE_PUBLISHABLE_KEY, both or none; missing: {missing}."
+        )
+    # The messages name the expected shape, never the value: it may be a live key.
+    key_match = re.fullmatch(r"(?:sk|rk)_(test|live)_[0-9A-Za-z]+", key)
+    if key_match is None:
+        raise ImproperlyConfigured(
+            "SLOTWISE_STRIPE_SECRET_KEY must be a Stripe secret key: sk_test_..., "
+            "sk_live_... or a restricted rk_... key."
+        )
+    publishable_match = re.fullmatch(r"pk_(test|live)_[0-9A-Za-z]+", publishable)
+    if publishable_match is None:
+        raise ImproperlyConfigured(
+            "SLOTWISE_STRIPE_PUBLISHABLE_KEY must be a Stripe publishable key: pk_test_... "
+            "or pk_live_..."
+        )
+    if key_match[1] != publishable_match[1]:
+        raise ImproperlyConfigured(
+            "SLOTWISE_STRIPE_SECRET_KEY and SLOTWISE_STRIPE_PUBLISHABLE_KEY must both be "
+            "test keys or both live keys."
+        )
+    if webhook_secret is None:
+        if production:
+            raise ImproperlyConfigured(
+                "SLOTWISE_STRIPE_WEBHOOK_SECRET (or _FILE) is not set: without it slotwise "
+                "cannot verify what Stripe tells it about payments."
+            )
+    elif not re.fullmatch(r"whsec_[0-9A-Za-z]+", webhook_secret):
+        raise ImproperlyConfigured(
+            "SLOTWISE_STRIPE_WEBHOOK_SECRET must be a webhook signing secret: whsec_..."
+        )
+    url = (_get(environ, "SLOTWISE_STRIPE_API_URL") or STRIPE_API_URL).rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path:
+        raise ImproperlyConfigured(
+            "SLOTWISE_STRIPE_API_URL must be an address such as https://api.stripe.com, no path."
+        )
+    if production and parts.scheme != "https":
+        raise ImproperlyConfigured("SLOTWISE_STRIPE_API_URL must be https:// in production.")
+    return Stripe(
+        secret_key=key, publishable_key=publishable, webhook_secret=webhook_secret, api_url=url
+    )
 
 
 def _production_problems(

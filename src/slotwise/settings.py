@@ -174,6 +174,8 @@ DEFAULT_FROM_EMAIL = deployment.from_email
 SERVER_EMAIL = deployment.from_email
 # Text messages to customers go through this Twilio account; None sends none.
 SLOTWISE_TWILIO = deployment.twilio
+# Card payments go through this Stripe account (slotwise.config.Stripe); None takes none.
+SLOTWISE_STRIPE = deployment.stripe
 
 # Security headers on every response. The policy allows scripts and styles only
 # from our own origin or carrying the per-response nonce (`{{ csp_nonce }}` in
