@@ -5,7 +5,9 @@ which slots can a customer book between two dates, shown in the customer's
 zone? Start at :func:`find_slots`; :func:`check_start` checks one start
 when it is booked; the DST policy is stated in
 :mod:`slotwise.scheduling.rules` and the slot rules in
-:mod:`slotwise.scheduling.slots`.
+:mod:`slotwise.scheduling.slots`. What a cancellation refunds is
+:func:`cancellation_outcome`, under the rules of
+:mod:`slotwise.scheduling.refunds`.
 """
 
 from slotwise.scheduling.fit import Candidate, Refusal, StartCheck, check_start
@@ -26,6 +28,20 @@ from slotwise.scheduling.intervals import (
 )
 from slotwise.scheduling.output import Slot, SlotDay, iso_local
 from slotwise.scheduling.recurrence import Occurrence, RecurrenceError, expand
+from slotwise.scheduling.refunds import (
+    Canceller,
+    NoShowFee,
+    Outcome,
+    Policy,
+    PolicyError,
+    Tier,
+    cancellation_outcome,
+    deposit_minor,
+    no_show_charge,
+    parse_policy,
+    policy_dict,
+    reschedule_refusal,
+)
 from slotwise.scheduling.rules import (
     Closure,
     DateOverride,
@@ -40,13 +56,18 @@ from slotwise.scheduling.zones import ZoneWindow
 __all__ = [
     "Booked",
     "Busy",
+    "Canceller",
     "Candidate",
     "Closure",
     "DateOverride",
     "HolidayCalendar",
     "Hours",
     "Limits",
+    "NoShowFee",
     "Occurrence",
+    "Outcome",
+    "Policy",
+    "PolicyError",
     "RecurrenceError",
     "Refusal",
     "ResourceCalendar",
@@ -55,16 +76,23 @@ __all__ = [
     "Slot",
     "SlotDay",
     "StartCheck",
+    "Tier",
     "WeeklyRule",
     "ZoneWindow",
+    "cancellation_outcome",
     "check_start",
     "contains",
+    "deposit_minor",
     "expand",
     "find_slots",
     "instant",
     "intersect",
     "iso_local",
+    "no_show_charge",
     "normalize",
+    "parse_policy",
+    "policy_dict",
+    "reschedule_refusal",
     "subtract",
     "union",
 ]
