@@ -337,6 +337,7 @@ def test_settings_hold_for_every_installation():
         "slotwise.audit",
         "slotwise.notifications",
         "slotwise.webhooks",
+        "slotwise.payments",
         "slotwise.web",
     ]
     assert settings.MIDDLEWARE[:2] == [

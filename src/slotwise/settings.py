@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "slotwise.audit",
     "slotwise.notifications",
     "slotwise.webhooks",
+    "slotwise.payments",
     "slotwise.web",
 ]
 

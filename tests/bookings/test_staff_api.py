@@ -137,6 +137,8 @@ def test_the_list_shows_each_booking_in_the_organizations_zone(staff, service, a
                 "cancelled_at": None,
                 "cancelled_by": "",
                 "cancel_reason": "",
+                "terms": booking.terms,
+                "payment": None,
                 "resources": [{"id": ann.pk, "name": "Ann"}],
                 "created_at": "2026-05-01T12:00:00Z",
             }

@@ -493,6 +493,10 @@ def test_create_a_service_with_its_requirements(staff, make_resource):
         "max_bookings_per_week": None,
         "requires_approval": False,
         "reminder_minutes": [1440, 60],
+        "payment_mode": "none",
+        "deposit_percent": None,
+        "deposit_minor": None,
+        "cancellation_policy": {},
         "active": True,
         "requirements": [
             {"kind": "person", "pool": sorted([ann.pk, bob.pk])},

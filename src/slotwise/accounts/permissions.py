@@ -28,6 +28,9 @@ class Permission(StrEnum):
     MEMBERS_MANAGE = "members:manage"
     API_KEYS_MANAGE = "api-keys:manage"
     AUDIT_READ = "audit:read"
+    PAYMENTS_MANAGE = "payments:manage"
+    """Record money received, export the ledger, see and retry failed refunds and fees:
+    owners and admins, and API keys given the ``payments:manage`` scope."""
     WEBHOOKS_MANAGE = "webhooks:manage"
     """Register, change and remove webhook endpoints, see their secrets once and their
     deliveries: owners and admins; never an API key."""
@@ -47,6 +50,7 @@ API_KEY_SCOPES: dict[str, frozenset[Permission]] = {
     "read": _READ,
     "write": _WRITE,
     **{p.value: frozenset({p}) for p in _WRITE},
+    Permission.PAYMENTS_MANAGE.value: frozenset({Permission.PAYMENTS_MANAGE}),
 }
 """Each scope an API key may be given, and the permissions it grants."""
 

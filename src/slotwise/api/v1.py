@@ -17,6 +17,8 @@ from slotwise.catalog.api import router as catalog_staff_router
 from slotwise.notifications.api import router as messages_router
 from slotwise.organizations.api import router as api_keys_router
 from slotwise.organizations.auth import install_access_handlers
+from slotwise.payments.api import router as payments_router
+from slotwise.payments.api import webhooks as payment_webhooks_router
 from slotwise.webhooks.api import router as webhooks_router
 
 __all__ = ["api"]
@@ -57,3 +59,5 @@ api.add_router("/me", me_router)
 api.add_router("/staff", messages_router)
 api.add_router("/staff/api-keys", api_keys_router)
 api.add_router("/staff/webhooks", webhooks_router)
+api.add_router("/staff", payments_router)
+api.add_router("/payments", payment_webhooks_router)

@@ -24,8 +24,8 @@ from slotwise.availability.services import (
     find_service_slots,
     get_bookable_service,
 )
+from slotwise.bookings import hooks, services
 from slotwise.bookings import series as recurring
-from slotwise.bookings import services
 from slotwise.bookings.models import Booking, Series
 from slotwise.catalog.models import Service
 from slotwise.scheduling import Refusal
@@ -77,6 +77,8 @@ def booking_body(
         "cancelled_at": utc(booking.cancelled_at) if booking.cancelled_at else None,
         "cancelled_by": booking.cancelled_by,
         "cancel_reason": booking.cancel_reason,
+        "terms": booking.terms or None,
+        **hooks.describe(booking),
     }
     if history:
         body["history"] = [
@@ -142,6 +144,10 @@ def problem_for(
         )
     if isinstance(error, services.HoldExpired):
         return problem_response(410, "hold-expired", "Hold expired", str(error))
+    if isinstance(error, services.RescheduleRefused):
+        return problem_response(
+            409, "reschedule-not-allowed", "Cannot be moved", str(error), refusal=error.refusal
+        )
     if isinstance(error, services.InvalidTransition):
         return problem_response(409, "invalid-transition", "Not possible now", str(error))
     if isinstance(error, services.ResourcesBusy):

@@ -9,6 +9,7 @@ organization (``slotwise.api.ratelimits``): reads and writes apart.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -28,9 +29,11 @@ from slotwise.availability.services import (
 )
 from slotwise.bookings import series as recurring
 from slotwise.bookings import services
-from slotwise.bookings.answers import booking_response, problem_for, series_response
+from slotwise.bookings.answers import booking_response, series_response
 from slotwise.bookings.models import Booking, CancelledBy
 from slotwise.organizations.tenancy import enter_tenant, entered_on_lookup
+from slotwise.payments import services as payments
+from slotwise.payments.answers import problem_for, quote_body
 
 # Routes count as writes per client address unless they say they read.
 router = Router(tags=["bookings"], throttle=ClientRate(WRITE))
@@ -65,6 +68,23 @@ class ReasonIn(Schema):
     reason: str = Field(default="", max_length=500, description="Kept with the booking.")
 
 
+class CancelIn(ReasonIn):
+    expected_refund_minor: int | None = Field(
+        default=None, ge=0, description="The refund the customer was shown; see /cancellation."
+    )
+
+
+class QuoteOut(Schema):
+    refund_minor: int
+    refund: str = Field(description="The amount with its currency, e.g. 12.50 EUR.")
+    charge_minor: int = Field(description="A late-cancellation fee charged to a saved card.")
+    paid_minor: int
+    currency: str
+    percent: int
+    rule: str
+    valid_until: str | None = Field(description="The last instant (UTC) this quote holds.")
+
+
 class RescheduleIn(Schema):
     start: datetime = Field(description="ISO 8601 with an offset, e.g. 2026-07-01T09:00:00+01:00.")
 
@@ -89,22 +109,31 @@ class BookingOut(Schema):
     cancelled_by: str
     cancel_reason: str
     history: list[EventOut]
+    terms: dict[str, Any] | None = Field(
+        description="Price, payment and cancellation policy, as when it was booked."
+    )
+    payment: dict[str, Any] | None = Field(
+        default=None,
+        description="What was asked and paid; checkout carries what the browser needs to pay.",
+    )
     manage_token: str | None = Field(default=None, description="Only in the answer to a booking.")
 
 
 ERRORS = {
     401: Problem,
+    402: Problem,
     404: Problem,
     409: Problem,
     410: Problem,
     422: ValidationProblem,
     429: Problem,
+    503: Problem,
 }
 
 
 @router.post(
     "",
-    response={201: BookingOut, 400: Problem, **ERRORS, 503: Problem},
+    response={201: BookingOut, 400: Problem, **ERRORS},
     summary="Book a slot",
 )
 def create_booking(
@@ -130,9 +159,11 @@ def create_booking(
                 now=timezone.now(),
                 duration_minutes=data.duration,
                 seats=data.seats,
-                hold=data.hold,
+                # Held while the customer pays, when the service asks for payment.
+                hold=data.hold or payments.checkout_needed(service),
             )
-        except (SlotQueryError, services.BookingError) as error:
+            payments.start_checkout(booking, timezone.now())
+        except (SlotQueryError, services.BookingError, payments.PaymentError) as error:
             return problem_for(
                 error,
                 suggest=(data.service_id, data.start, data.customer.time_zone, data.seats),
@@ -190,7 +221,7 @@ class SeriesReasonIn(Schema):
 
 @router.post(
     "/series",
-    response={201: SeriesOut, 400: Problem, **ERRORS, 503: Problem},
+    response={201: SeriesOut, 400: Problem, **ERRORS},
     summary="Book a recurring series",
 )
 def create_series(
@@ -210,6 +241,10 @@ def create_series(
             service = get_bookable_service(data.service_id)
             enter_tenant(service.organization_id)
             check_organization_rate(service.organization_id, WRITE)
+            if payments.checkout_needed(service):
+                raise payments.PaymentsUnavailable(
+                    f"{service.name} is paid when booking; book its occurrences one by one."
+                )
             booked = recurring.book_series(
                 service,
                 first_start=data.start,
@@ -220,7 +255,7 @@ def create_series(
                 duration_minutes=data.duration,
                 seats=data.seats,
             )
-        except (SlotQueryError, services.BookingError) as error:
+        except (SlotQueryError, services.BookingError, payments.PaymentError) as error:
             return problem_for(error)
         return series_response(
             booked.series, booked.bookings, booked.skipped,
@@ -279,6 +314,10 @@ def cancel_series(
     return idempotent(request, f"series:{services.hash_token(token)}", run)
 
 
+def _json(body: dict[str, Any]) -> HttpResponse:
+    return HttpResponse(json.dumps(body), content_type="application/json")
+
+
 def _customer(data: CustomerIn) -> services.Customer:
     return services.Customer(
         name=data.name, email=data.email, phone=data.phone, time_zone=data.time_zone
@@ -309,8 +348,32 @@ def read_booking(request: HttpRequest, token: TokenPath) -> HttpResponse:
 def confirm_booking(
     request: HttpRequest, token: TokenPath, idempotency_key: IdempotencyHeader = None
 ) -> HttpResponse:
-    """A hold becomes ``confirmed`` (or ``pending`` when the service needs approval)."""
-    return _manage(request, token, lambda b, now: services.confirm_hold(b, now=now))
+    """A hold becomes ``confirmed`` (or ``pending`` when the service needs approval).
+
+    A booking that waits for its payment is confirmed only once the payment
+    provider reports it paid (re-read from the provider, never taken from the
+    request): ``402 payment-required`` until then.
+    """
+    return _manage(request, token, lambda b, now: payments.confirm_checkout(b, now))
+
+
+@router.get(
+    "/manage/{token}/cancellation",
+    response={200: QuoteOut, **ERRORS},
+    summary="What cancelling now would refund",
+    throttle=CLIENT_READS,
+)
+def cancellation_quote(request: HttpRequest, token: TokenPath) -> HttpResponse:
+    """The exact refund (or late-cancellation fee) of cancelling now, by the terms the
+    booking was made on, and ``valid_until``: the last instant it holds. Pass
+    ``refund_minor`` as ``expected_refund_minor`` when cancelling to be sure of it."""
+    try:
+        booking = services.booking_for_token(token)
+    except services.BookingError as error:
+        return problem_for(error)
+    enter_tenant(booking.organization_id)
+    check_organization_rate(booking.organization_id, READ)
+    return _json(quote_body(payments.cancellation_quote(booking, timezone.now())))
 
 
 @router.post(
@@ -319,19 +382,31 @@ def confirm_booking(
 def cancel_booking(
     request: HttpRequest,
     token: TokenPath,
-    data: Annotated[ReasonIn, Body()] = ReasonIn(),  # noqa: B008 (a schema default)
+    data: Annotated[CancelIn, Body()] = CancelIn(),  # noqa: B008 (a schema default)
     idempotency_key: IdempotencyHeader = None,
 ) -> HttpResponse:
-    return _manage(
-        request,
-        token,
-        lambda b, now: services.cancel(b, by=CancelledBy.CUSTOMER, now=now, reason=data.reason),
-    )
+    """Cancel; the refund follows the booking's terms (see ``/cancellation``). With
+    ``expected_refund_minor``, a refund that is no longer that amount (a deadline
+    passed meanwhile) answers ``409 refund-changed`` with the new quote, and
+    nothing is cancelled."""
+
+    def cancel(booking: Booking, now: datetime) -> Booking:
+        if data.expected_refund_minor is not None:
+            quote = payments.cancellation_quote(booking, now)
+            if quote.outcome.refund_minor != data.expected_refund_minor:
+                raise payments.RefundChanged(
+                    f"Cancelling now refunds {quote_body(quote)['refund']}, not the "
+                    "amount expected; nothing was cancelled.",
+                    quote,
+                )
+        return services.cancel(booking, by=CancelledBy.CUSTOMER, now=now, reason=data.reason)
+
+    return _manage(request, token, cancel)
 
 
 @router.post(
     "/manage/{token}/reschedule",
-    response={200: BookingOut, 400: Problem, **ERRORS, 503: Problem},
+    response={200: BookingOut, 400: Problem, **ERRORS},
     summary="Move a booking",
 )
 def reschedule_booking(
@@ -367,7 +442,7 @@ def _manage(
         check_organization_rate(booking.organization_id, WRITE)
         try:
             booking = operation(booking, timezone.now())
-        except (SlotQueryError, services.BookingError) as error:
+        except (SlotQueryError, services.BookingError, payments.PaymentError) as error:
             zone = booking.customer_time_zone or "UTC"
             start = wanted or booking.starts_at
             minutes = int((booking.ends_at - booking.starts_at).total_seconds() // 60)

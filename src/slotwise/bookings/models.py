@@ -67,6 +67,10 @@ class Booking(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.CharField(max_length=16, choices=CancelledBy, blank=True)
     cancel_reason = models.CharField(max_length=500, blank=True)
+    # The service's price, payment and cancellation terms as they were when the
+    # booking was made: later edits of the service never change them.
+    terms = models.JSONField(default=dict, blank=True)
+    reschedules = models.PositiveIntegerField(default=0, help_text="Times the customer moved it.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -44,6 +44,7 @@ from slotwise.bookings.services import (
     _release,
     hash_token,
 )
+from slotwise.bookings.terms import terms_for
 from slotwise.catalog.models import Service
 
 __all__ = [
@@ -133,6 +134,7 @@ def book_series(
         raise InvalidRecurrence(str(error)) from None
     token = secrets.token_urlsafe(32)
     status = BookingStatus.PENDING if service.requires_approval else BookingStatus.CONFIRMED
+    terms = terms_for(service, seats, zone.key)
 
     def attempt() -> SeriesBooked:
         locked = _lock_service(service, now)
@@ -170,6 +172,7 @@ def book_series(
                 customer_email=customer.email,
                 customer_phone=customer.phone,
                 customer_time_zone=customer.time_zone,
+                terms=terms,
                 created_at=now,
                 updated_at=now,
             )

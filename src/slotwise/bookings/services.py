@@ -52,6 +52,7 @@ from slotwise.availability.services import (
     load_pools,
     offered_duration,
 )
+from slotwise.bookings import hooks
 from slotwise.bookings.models import (
     BLOCKING_STATUSES,
     Allocation,
@@ -60,6 +61,7 @@ from slotwise.bookings.models import (
     BookingStatus,
     CancelledBy,
 )
+from slotwise.bookings.terms import policy_of, terms_for
 from slotwise.catalog.models import Resource as ResourceRow
 from slotwise.catalog.models import Service
 from slotwise.catalog.services import service_rules
@@ -74,6 +76,7 @@ __all__ = [
     "HoldExpired",
     "InvalidCustomer",
     "InvalidTransition",
+    "RescheduleRefused",
     "ResourcesBusy",
     "SlotUnavailable",
     "StartRefused",
@@ -132,6 +135,14 @@ class InvalidTransition(BookingError):
 
 class HoldExpired(BookingError):
     pass
+
+
+class RescheduleRefused(BookingError):
+    """The booking's terms do not let the customer move it (now, or again)."""
+
+    def __init__(self, refusal: str, message: str) -> None:
+        super().__init__(message)
+        self.refusal = refusal
 
 
 class InvalidCustomer(BookingError):
@@ -245,6 +256,7 @@ def book(
             customer_phone=customer.phone,
             customer_time_zone=customer.time_zone,
             manage_token_hash=hash_token(token),
+            terms=terms_for(service, seats, resources[picked[0]].time_zone),
             created_at=now,
             updated_at=now,
         )
@@ -275,6 +287,9 @@ def reschedule(
         current = _lock_booking(booking.pk)
         if current.status not in BLOCKING_STATUSES or _expired(current, now):
             raise InvalidTransition(f"A {current.status} booking cannot be moved.")
+        if by == CancelledBy.CUSTOMER:
+            _check_reschedule_allowed(current, now)
+            current.reschedules += 1
         held = set(current.allocations.values_list("resource_id", flat=True))
         picked, resources = _checked_resources(
             service, start, duration, current.seats, now, exclude=current, prefer=held
@@ -283,7 +298,7 @@ def reschedule(
         current.allocations.all().delete()
         current.starts_at, current.ends_at = start, start + timedelta(minutes=duration)
         current.updated_at = now
-        current.save(update_fields=["starts_at", "ends_at", "updated_at"])
+        current.save(update_fields=["starts_at", "ends_at", "reschedules", "updated_at"])
         _allocate(current, service, picked, resources)
         new = [_iso_utc(current.starts_at), _iso_utc(current.ends_at)]
         _log(current, "booking.rescheduled", by, now, old=old, new=new)
@@ -433,6 +448,29 @@ def _check_start_and_seats(start: datetime, seats: int, now: datetime) -> None:
         raise StartRefused("in-past", f"{start.isoformat()} is in the past.")
     if not 1 <= seats <= MAX_SEATS:
         raise StartRefused("seats", f"Seats must be between 1 and {MAX_SEATS}.")
+
+
+_RESCHEDULE_REFUSALS = {
+    "limit": "This booking has been moved as many times as its terms allow.",
+    "cutoff": "It is too close to the start to move this booking; its terms allow moves "
+    "until {cutoff} before.",
+    "after-start": "A booking cannot be moved once it has started.",
+}
+
+
+def _check_reschedule_allowed(booking: Booking, now: datetime) -> None:
+    """The customer's move must be within the booking's terms: before the cutoff, and
+    not more often than they allow (staff may always move it)."""
+    policy = policy_of(booking)
+    refusal = scheduling.reschedule_refusal(
+        policy, start=booking.starts_at, at=now, count=booking.reschedules
+    )
+    if refusal is not None:
+        cutoff = policy.reschedule_cutoff or timedelta(0)
+        hours = cutoff.total_seconds() / 3600
+        raise RescheduleRefused(
+            refusal, _RESCHEDULE_REFUSALS[refusal].format(cutoff=f"{hours:g} hours")
+        )
 
 
 def _check_customer(customer: Customer) -> None:
@@ -664,6 +702,7 @@ def _log(booking: Booking, action: str, by: str, now: datetime, **data: object) 
         actor=by,
         data=data,
     )
+    hooks.notify(booking, event, now)
     plan_messages(booking, event, now)
     actor = None
     if by == CancelledBy.SYSTEM:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, time
 from functools import wraps
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Path, Schema, Status
@@ -179,6 +179,25 @@ class RequirementIO(Schema):
     )
 
 
+POLICY_HELP = (
+    "Refund tiers by time before the start (the first that applies wins; none: 0 %), "
+    "an optional lower share on the start's own calendar day, a processing fee kept from "
+    "refunds, reschedule cutoff and limit, and the no-show fee. Copied onto each booking "
+    "when it is made. {} refunds in full until the start."
+)
+POLICY_EXAMPLE = {
+    "tiers": [
+        {"before_minutes": 2880, "refund_percent": 100},
+        {"before_minutes": 1440, "refund_percent": 50},
+    ],
+    "same_day_refund_percent": 0,
+    "fee_minor": 0,
+    "reschedule_cutoff_minutes": 1440,
+    "max_reschedules": 2,
+    "no_show_fee": {"percent": 100, "fixed_minor": 0},
+}
+
+
 class ServiceIn(Schema):
     name: str
     slug: str | None = Field(default=None, description="Default: from the name.")
@@ -202,6 +221,16 @@ class ServiceIn(Schema):
         default_factory=lambda: [1440, 60],
         max_length=5,
         description="Reminders to customers, in minutes before the start; [] for none.",
+    )
+    payment_mode: Literal["none", "deposit", "full", "card"] = Field(
+        default="none",
+        description="What customers pay when booking: nothing, a deposit, the full price, "
+        "or nothing but a saved card for a no-show or late-cancellation fee.",
+    )
+    deposit_percent: int | None = Field(default=None, description="A deposit's share, 1-100.")
+    deposit_minor: Limit | None = Field(default=None, description="Or a fixed deposit.")
+    cancellation_policy: dict[str, Any] = Field(
+        default_factory=dict, description=POLICY_HELP, examples=[POLICY_EXAMPLE]
     )
     active: bool = True
     requirements: list[RequirementIO] = Field(
@@ -227,6 +256,10 @@ class ServicePatch(Schema):
     currency: str | None = None
     requires_approval: bool | None = None
     reminder_minutes: list[int] | None = Field(default=None, max_length=5)
+    payment_mode: Literal["none", "deposit", "full", "card"] | None = None
+    deposit_percent: int | None = None
+    deposit_minor: Limit | None = None
+    cancellation_policy: dict[str, Any] | None = Field(default=None, description=POLICY_HELP)
     active: bool | None = None
     requirements: list[RequirementIO] | None = None
 
@@ -250,6 +283,10 @@ class ServiceOut(Schema):
     currency: str
     requires_approval: bool
     reminder_minutes: list[int]
+    payment_mode: str
+    deposit_percent: int | None
+    deposit_minor: int | None
+    cancellation_policy: dict[str, Any]
     active: bool
     requirements: list[RequirementIO]
 

@@ -30,6 +30,7 @@ from slotwise.catalog.models import (
     Closure,
     DateOverride,
     DateOverrideHours,
+    PaymentMode,
     Resource,
     ResourceKind,
     Schedule,
@@ -39,6 +40,7 @@ from slotwise.catalog.models import (
 )
 from slotwise.catalog.models.hours import MIDNIGHT
 from slotwise.organizations.models import Organization
+from slotwise.scheduling.refunds import PolicyError, parse_policy, policy_dict
 
 __all__ = [
     "CatalogError",
@@ -273,6 +275,10 @@ SERVICE_FIELDS = frozenset(
         "currency",
         "requires_approval",
         "reminder_minutes",
+        "payment_mode",
+        "deposit_percent",
+        "deposit_minor",
+        "cancellation_policy",
         "active",
     }
 )
@@ -605,6 +611,30 @@ def update_service(
     return access_service(organization, service.pk)
 
 
+def _check_payment_terms(service: Service, errors: Errors) -> None:
+    """A deposit is a share or an amount, never both; asking for payment needs a price.
+    A policy is stored in its one normal form (tiers in order); ``{}`` is none."""
+    if service.payment_mode == PaymentMode.DEPOSIT:
+        if (service.deposit_percent is None) == (service.deposit_minor is None):
+            errors["deposit_percent"] = [
+                "A deposit is either deposit_percent (1 to 100) or deposit_minor, not both "
+                "and not neither."
+            ]
+        elif service.deposit_percent is not None and not 1 <= service.deposit_percent <= 100:
+            errors["deposit_percent"] = ["Give a share of the price from 1 to 100."]
+        elif service.deposit_minor is not None and service.deposit_minor < 1:
+            errors["deposit_minor"] = ["Give a deposit of at least 1 minor unit."]
+    else:
+        service.deposit_percent = service.deposit_minor = None
+    if service.payment_mode in (PaymentMode.DEPOSIT, PaymentMode.FULL) and not service.price_minor:
+        errors["payment_mode"] = ["A service without a price cannot ask for payment."]
+    if service.cancellation_policy and "cancellation_policy" not in errors:
+        try:
+            service.cancellation_policy = policy_dict(parse_policy(service.cancellation_policy))
+        except PolicyError as error:
+            errors["cancellation_policy"] = [str(error)]
+
+
 def _services() -> QuerySet[Service]:
     pool = Prefetch("pool", queryset=Resource.objects.only("id").order_by("id"))
     return Service.objects.prefetch_related(
@@ -626,6 +656,7 @@ def _save_service(service: Service, fields: Mapping[str, Any]) -> None:
     ):
         errors["slug"] = [f"Another service of this organization has the slug {service.slug!r}."]
     _full_clean(service, errors, exclude=set(errors))
+    _check_payment_terms(service, errors)
     requirements = fields.get("requirements", ())
     if requirements is None:
         errors["requirements"] = ["Give a list; an empty one removes them all."]

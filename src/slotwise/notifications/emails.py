@@ -42,6 +42,7 @@ from slotwise.bookings.local_times import (
 )
 from slotwise.bookings.models import Booking, CancelledBy
 from slotwise.bookings.services import link_token
+from slotwise.money import format_minor
 from slotwise.notifications.models import CUSTOMER_KINDS, Message, MessageKind
 
 __all__ = ["build_email", "calendar_uid", "manage_url"]
@@ -151,7 +152,33 @@ def _context(message: Message, booking: Booking, kind: MessageKind) -> dict[str,
         "manage_url": manage_url(booking) if kind in MANAGEABLE else "",
         "invitation": kind in INVITE,
         "withdrawal": kind in WITHDRAW,
+        "money": _money(extra.get("refund")) if kind in WITHDRAW else "",
     }
+
+
+def _money(refund: object) -> str:
+    """What a cancellation does with the customer's money, in a sentence."""
+    if not isinstance(refund, dict):
+        return ""
+    currency = str(refund.get("currency", ""))
+    amount = int(refund.get("amount_minor") or 0)
+    paid = int(refund.get("paid_minor") or 0)
+    charge = int(refund.get("charge_minor") or 0)
+    if charge:
+        fee = format_minor(charge, currency)
+        return gettext(
+            "Under the booking's cancellation terms, a late-cancellation fee of %(fee)s "
+            "is charged to the card you saved."
+        ) % {"fee": fee}
+    if amount:
+        return gettext(
+            "%(amount)s of the %(paid)s you paid is refunded to your original payment method."
+        ) % {"amount": format_minor(amount, currency), "paid": format_minor(paid, currency)}
+    if paid:
+        return gettext(
+            "Under the booking's cancellation terms, the %(paid)s you paid is not refunded."
+        ) % {"paid": format_minor(paid, currency)}
+    return ""
 
 
 def _instant(value: object) -> datetime | None:

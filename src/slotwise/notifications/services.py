@@ -66,6 +66,8 @@ def plan_messages(booking: Booking, event: BookingEvent, now: datetime) -> list[
             context["old_start"] = event.data["old"][0]  # [start, end] in UTC
         if kind in (MessageKind.CANCELLATION, MessageKind.DECLINED):
             context["reason"] = booking.cancel_reason
+            if "refund" in event.data:  # written by payments for this event
+                context["refund"] = event.data["refund"]
         planned += _create(booking, [(kind, str(event.pk), now, context)], now)
     planned += _sync_reminders(booking, now, fresh=fresh)
     for planner in _PLANNERS:

@@ -34,6 +34,11 @@ class Organization(models.Model):
             "https://www.example-salon.com; none means no site may."
         ),
     )
+    payment_provider = models.CharField(
+        max_length=32,
+        default="venue",
+        help_text="How customers pay when a service asks for payment: stripe, or venue.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

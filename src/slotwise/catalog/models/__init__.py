@@ -7,13 +7,14 @@ from slotwise.catalog.models.hours import (
     Schedule,
     WeeklyRule,
 )
-from slotwise.catalog.models.offerings import Service, ServiceRequirement
+from slotwise.catalog.models.offerings import PaymentMode, Service, ServiceRequirement
 from slotwise.catalog.models.resources import Resource, ResourceKind
 
 __all__ = [
     "Closure",
     "DateOverride",
     "DateOverrideHours",
+    "PaymentMode",
     "Resource",
     "ResourceKind",
     "Schedule",

@@ -50,6 +50,25 @@ def validate_reminders(value: Any) -> None:
         )
 
 
+class PaymentMode(models.TextChoices):
+    """What a service asks of the customer when they book (see :mod:`slotwise.payments`)."""
+
+    NONE = "none", "No payment"
+    DEPOSIT = "deposit", "A deposit"
+    FULL = "full", "Full prepayment"
+    CARD = "card", "A saved card, for a no-show or late-cancellation fee"
+
+
+def validate_policy(value: Any) -> None:
+    """A cancellation policy the scheduling core can read (``parse_policy``)."""
+    from slotwise.scheduling.refunds import PolicyError, parse_policy
+
+    try:
+        parse_policy(value)
+    except PolicyError as error:
+        raise ValidationError(str(error)) from None
+
+
 class Service(models.Model):
     """Something customers book: its durations, slot grid, buffers, limits and price.
 
@@ -83,6 +102,19 @@ class Service(models.Model):
     requires_approval = models.BooleanField(
         default=False, help_text="Bookings wait as pending until staff approve them."
     )
+    payment_mode = models.CharField(max_length=16, choices=PaymentMode, default=PaymentMode.NONE)
+    deposit_percent = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="A deposit as a share of the price, 1 to 100."
+    )
+    deposit_minor = models.PositiveIntegerField(
+        null=True, blank=True, help_text="A fixed deposit, in minor units."
+    )
+    cancellation_policy = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_policy],
+        help_text="Refund tiers, same-day rule, fee, reschedule limits, no-show fee.",
+    )
     reminder_minutes = models.JSONField(
         default=default_reminders,
         blank=True,
@@ -106,6 +138,16 @@ class Service(models.Model):
             ),
             models.CheckConstraint(
                 condition=Exact(Length("currency"), 3), name="service_currency_3_letters"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(payment_mode__in=PaymentMode.values),
+                name="service_payment_mode_known",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(payment_mode="deposit")
+                | models.Q(deposit_percent__isnull=False, deposit_minor__isnull=True)
+                | models.Q(deposit_percent__isnull=True, deposit_minor__isnull=False),
+                name="service_deposit_one_way",
             ),
         )
 
