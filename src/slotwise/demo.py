@@ -96,6 +96,21 @@ def load_demo(*, base_url: str = "http://127.0.0.1:8000", now: datetime | None =
             buffer_after_minutes=15,
             min_notice_minutes=24 * 60,
             horizon_days=120,
+            # A 20 % deposit, paid at the studio unless Stripe is set up, refunded in
+            # full until 48 hours before, half until 24 hours before, then not at all.
+            payment_mode="deposit",
+            deposit_percent=20,
+            cancellation_policy={
+                "tiers": [
+                    {"before_minutes": 48 * 60, "refund_percent": 100},
+                    {"before_minutes": 24 * 60, "refund_percent": 50},
+                ],
+                "same_day_refund_percent": 0,
+                "fee_minor": 0,
+                "reschedule_cutoff_minutes": 24 * 60,
+                "max_reschedules": 2,
+                "no_show_fee": {"percent": 0, "fixed_minor": 0},
+            },
         )
         workshop = _service(
             org,

@@ -19,6 +19,7 @@ from slotwise.organizations.api import router as api_keys_router
 from slotwise.organizations.auth import install_access_handlers
 from slotwise.payments.api import router as payments_router
 from slotwise.payments.api import webhooks as payment_webhooks_router
+from slotwise.payments.settings_api import router as payment_settings_router
 from slotwise.webhooks.api import router as webhooks_router
 
 __all__ = ["api"]
@@ -60,4 +61,5 @@ api.add_router("/staff", messages_router)
 api.add_router("/staff/api-keys", api_keys_router)
 api.add_router("/staff/webhooks", webhooks_router)
 api.add_router("/staff", payments_router)
+api.add_router("/staff", payment_settings_router)
 api.add_router("/payments", payment_webhooks_router)

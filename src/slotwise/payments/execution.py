@@ -64,10 +64,10 @@ def execute(entry_id: int, now: datetime) -> Outcome | None:
     }
     try:
         if entry.kind == EntryKind.REFUND:
-            if entry.payment is None:
+            if entry.payment is None and provider.online:
                 raise ProviderError("A refund needs the payment it gives back.", permanent=True)
             movement = provider.refund(
-                entry.payment.reference,
+                entry.payment.reference if entry.payment else "",
                 amount_minor=entry.amount_minor,
                 idempotency_key=entry.idempotency_key,
                 metadata=metadata,

@@ -8,7 +8,9 @@ language. An unknown or forged token answers 404, whichever it was.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
@@ -18,10 +20,13 @@ from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from slotwise.bookings import services
-from slotwise.bookings.local_times import describe_span, recipient_zone
+from slotwise.bookings import services, terms
+from slotwise.bookings.local_times import describe_moment, describe_span, recipient_zone
 from slotwise.bookings.models import BLOCKING_STATUSES, Booking, BookingStatus, CancelledBy
+from slotwise.catalog.models import PaymentMode
+from slotwise.money import format_minor
 from slotwise.organizations.tenancy import tenant
+from slotwise.payments import services as payments
 
 __all__ = ["manage_booking"]
 
@@ -43,6 +48,10 @@ class CancelForm(forms.Form):
         max_length=500,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    # The refund the page showed: cancelling goes ahead only if it still is that.
+    expected_refund_minor = forms.IntegerField(
+        min_value=0, required=False, widget=forms.HiddenInput
     )
 
 
@@ -68,6 +77,15 @@ def manage_booking(request: HttpRequest, token: str) -> HttpResponse:
         if booking.starts_at <= now:
             error = gettext("This booking has started, so it can no longer be cancelled here.")
             return _page(request, booking, form, error=error, status=409)
+        expected = form.cleaned_data["expected_refund_minor"]
+        if expected is not None:
+            refund = payments.cancellation_quote(booking, now).outcome.refund_minor
+            if refund != expected:
+                error = gettext(
+                    "The refund for cancelling has changed since this page was shown: a "
+                    "deadline passed. Nothing was cancelled; check the new amount below."
+                )
+                return _page(request, booking, CancelForm(), error=error, status=409)
         try:
             booking = services.cancel(
                 booking, by=CancelledBy.CUSTOMER, now=now, reason=form.cleaned_data["reason"]
@@ -87,19 +105,40 @@ def _page(
 ) -> HttpResponse:
     now = timezone.now()
     zone = recipient_zone(booking)
+    can_cancel = booking.status in BLOCKING_STATUSES and booking.starts_at > now
+    money = _money(booking, now, zone) if can_cancel or booking.status == "cancelled" else {}
+    if "refund_minor" in money and not form.is_bound:
+        form = CancelForm(initial={"expected_refund_minor": money["refund_minor"]})
     context = {
         "booking": booking,
         "organization": booking.organization,
         "service": booking.service,
         "status": STATUSES.get(booking.status, booking.status),
         "when": describe_span(booking.starts_at, booking.ends_at, zone),
-        "can_cancel": booking.status in BLOCKING_STATUSES and booking.starts_at > now,
+        "can_cancel": can_cancel,
+        "money": money,
         "started": booking.starts_at <= now,
         "form": form,
         "language": translation.get_language(),
         **extra,
     }
     return render(request, TEMPLATE, context, status=status)
+
+
+def _money(booking: Booking, now: datetime, zone: ZoneInfo) -> dict[str, Any]:
+    """What the customer paid, and what cancelling now gives back, for the page."""
+    if terms.payment_mode(booking) == PaymentMode.NONE:
+        return {}
+    quote = payments.cancellation_quote(booking, now)
+    currency = quote.currency
+    outcome = quote.outcome
+    return {
+        "paid": format_minor(quote.paid_minor, currency) if quote.paid_minor else "",
+        "refund_minor": outcome.refund_minor,
+        "refund": format_minor(outcome.refund_minor, currency),
+        "charge": format_minor(outcome.charge_minor, currency) if outcome.charge_minor else "",
+        "until": describe_moment(quote.valid_until, zone) if quote.valid_until else "",
+    }
 
 
 def _not_found(request: HttpRequest) -> HttpResponse:
