@@ -28,6 +28,7 @@ from slotwise.availability.services import (
 from slotwise.catalog.models import Service
 from slotwise.organizations.tenancy import enter_tenant, entered_on_lookup
 from slotwise.scheduling import SlotDay
+from slotwise.scheduling.refunds import parse_policy, policy_dict
 
 # Every route here is a public read, limited per client address.
 router = Router(tags=["availability"], throttle=ClientRate(READ))
@@ -139,6 +140,11 @@ def _slots_body(service: Service, tz: str, start: date, end: date, days: list[Sl
             "durations": service.durations,
             "currency": service.currency,
             "price_minor": service.price_minor,
+            # The terms a booking made now is made on, shown before booking.
+            "payment_mode": service.payment_mode if service.price_minor else "none",
+            "deposit_percent": service.deposit_percent,
+            "deposit_minor": service.deposit_minor,
+            "cancellation_policy": policy_dict(parse_policy(service.cancellation_policy)),
         },
         "timezone": tz,
         "start": start.isoformat(),
