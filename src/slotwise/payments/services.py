@@ -218,7 +218,11 @@ def settle(payment_id: int, snapshot: Snapshot, now: datetime) -> Payment:
     """Record what the provider reports of a payment, in one transaction: a success
     is written to the ledger (once) and confirms the booking's hold; a success
     for a booking that ended is refunded in full."""
+    booking_id = Payment.objects.filter(pk=payment_id).values_list("booking_id", flat=True).first()
     with transaction.atomic():
+        # The booking first, then its payment: the order the booking services lock them
+        # in when a cancellation marks the payment (the other order deadlocks).
+        _lock(Booking.objects.all(), booking_id or 0)
         payment = _lock(Payment.objects.select_related("booking__service"), payment_id)
         status = _STATES[snapshot.state]
         if payment.status != PaymentStatus.CANCELLING or status in (
