@@ -43,6 +43,7 @@ def world(make_org, make_member, make_resource, make_service, make_booking):
     from slotwise.bookings.models import Booking
     from slotwise.notifications.models import Message, MessageKind, MessageStatus
     from slotwise.organizations.services import issue_api_key
+    from slotwise.payments.models import EntryKind, EntryStatus, LedgerEntry
     from slotwise.webhooks.services import create_endpoint
 
     home = make_org(name=f"{MARKER} Studio")
@@ -85,6 +86,21 @@ def world(make_org, make_member, make_resource, make_service, make_booking):
         "webhook_id": create_endpoint(
             home, url="https://hooks.example.com/zanzibar", description=f"{MARKER} hook"
         ).pk,
+        # A refund that failed: in the list needing attention, and in the export.
+        "entry_id": LedgerEntry.objects.create(
+            organization=home,
+            booking=booking,
+            kind=EntryKind.REFUND,
+            status=EntryStatus.FAILED,
+            amount_minor=500,
+            currency=home.currency,
+            provider="venue",
+            reason="cancellation",
+            reference=f"{MARKER} refund",
+            idempotency_key="matrix-failed-refund",
+            created_at=datetime(2031, 6, 1, 9, tzinfo=UTC),
+        ).pk,
+        "provider": "stripe",
     }
 
     def session(user):
@@ -141,7 +157,35 @@ BODIES = {
     "/api/v1/staff/bookings/{booking_id}/reschedule": {"start": "2031-06-02T11:00:00+01:00"},
     "/api/v1/staff/members/{member_id}": {"role": "staff"},
     "/api/v1/staff/webhooks": {"url": "https://hooks.example.com/new"},
+    "/api/v1/staff/bookings/{booking_id}/payments/received": {"amount_minor": 100},
 }
+# A valid query string where one is required, for the same reason.
+QUERIES = {"/api/v1/staff/payments/export": "?start=2031-06-01&end=2031-06-30"}
+# The operations anyone may call, without signing in: any other must declare
+# the permission it needs (staff) or be under /me/ (a signed-in person).
+PUBLIC_OPERATIONS = {
+    ("GET", "/api/v1/services/{service_id}/slots"),
+    ("POST", "/api/v1/bookings"),
+    ("POST", "/api/v1/bookings/series"),
+    ("GET", "/api/v1/bookings/series/{token}"),
+    ("POST", "/api/v1/bookings/series/{token}/cancel"),
+    ("GET", "/api/v1/bookings/manage/{token}"),
+    ("POST", "/api/v1/bookings/manage/{token}/confirm"),
+    ("GET", "/api/v1/bookings/manage/{token}/cancellation"),
+    ("POST", "/api/v1/bookings/manage/{token}/cancel"),
+    ("POST", "/api/v1/bookings/manage/{token}/reschedule"),
+    ("POST", "/api/v1/payments/webhooks/{provider}"),  # signed by the provider
+}
+
+
+def test_every_public_operation_is_listed_and_exists():
+    public = {
+        (method, path)
+        for method, path, operation in OPERATIONS
+        if not operation.auth_callbacks
+        and getattr(operation.view_func, "slotwise_permissions", None) is None
+    }
+    assert public == PUBLIC_OPERATIONS
 
 
 @pytest.mark.parametrize(
@@ -154,7 +198,7 @@ def test_every_api_operation_answers_each_caller_as_promised(world, method, path
     params = set(re.findall(r"\{(\w+)\}", path))
     missing = params - set(ids)
     assert not missing, f"The matrix has no value for {missing} in {path}: add one to `world`."
-    url = re.sub(r"\{(\w+)\}", lambda m: str(ids[m[1]]), path)
+    url = re.sub(r"\{(\w+)\}", lambda m: str(ids[m[1]]), path) + QUERIES.get(path, "")
     permissions = getattr(operation.view_func, "slotwise_permissions", None)
     # Staff operations declare permissions (any one will do); /me ones need a signed-in person.
     account_operation = bool(operation.auth_callbacks) and permissions is None
@@ -180,6 +224,7 @@ def test_every_api_operation_answers_each_caller_as_promised(world, method, path
             assert MARKER not in body or caller.name == "customer", who
             continue
         if permissions is None:
+            assert (method, path) in PUBLIC_OPERATIONS, f"{method} {path} needs no credentials"
             assert status not in (401, 403), who
             continue
         if caller.permissions is None:

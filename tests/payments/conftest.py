@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import IO, NoReturn
 
 import pytest
+import time_machine
 
 from slotwise import config
+from tests.payments.flows import NOW, POLICY
 from tests.payments.localstripe import LocalStripe
 
 REPO_DIR = Path(__file__).resolve().parents[2]
@@ -84,3 +86,24 @@ def localstripe(localstripe_url: str, settings) -> LocalStripe:
         api_url=server.url,
     )
     return server
+
+
+@pytest.fixture
+def clock():
+    """The clock stopped at :data:`~tests.payments.flows.NOW`, for moving by hand."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def org(make_org, make_resource):
+    """An organization paid through Stripe, in euros, with one person (Ann)."""
+    org = make_org(payment_provider="stripe", currency="EUR")
+    make_resource(org, name="Ann")
+    return org
+
+
+@pytest.fixture
+def paid_service(org, make_service):
+    """50.00 EUR paid in full when booking, refunded by :data:`~tests.payments.flows.POLICY`."""
+    return make_service(org, price_minor=5000, payment_mode="full", cancellation_policy=POLICY)

@@ -5,79 +5,37 @@ The customer's browser is played by :class:`~tests.payments.localstripe.LocalStr
 run as they are enqueued.
 """
 
-import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-import time_machine
 
 from slotwise.bookings import services
 from slotwise.bookings.models import Booking
 from slotwise.payments.models import EntryStatus, LedgerEntry, Payment
+from tests.payments import flows
+from tests.payments.flows import START, START_UTC, VISA, book, manage, paid, post, refunded
 
 # Real commits: refunds and cancellations run after the change that causes them commits.
 pytestmark = pytest.mark.django_db(transaction=True)
 
-NOW = datetime(2026, 5, 1, 12, tzinfo=UTC)
-START = "2026-06-01T10:00:00+01:00"  # 09:00 UTC, Europe/London
-START_UTC = datetime(2026, 6, 1, 9, tzinfo=UTC)
-VISA = "4242424242424242"
 DECLINED = "4000000000000341"  # attaches, then the charge is declined
 THREE_D_SECURE = "4000002760003184"
-POLICY = {
-    "tiers": [
-        {"before_minutes": 48 * 60, "refund_percent": 100},
-        {"before_minutes": 24 * 60, "refund_percent": 50},
-    ],
-    "same_day_refund_percent": 0,
-}
+POLICY = {**flows.POLICY, "same_day_refund_percent": 0}
 
 
 @pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+def clock(clock):
+    return clock
 
 
 @pytest.fixture
-def org(make_org, make_resource):
-    org = make_org(payment_provider="stripe", currency="EUR")
-    make_resource(org, name="Ann")
-    return org
-
-
-@pytest.fixture
-def paid_service(org, make_service):
+def paid_service(org, make_service):  # with the same-day rule
     return make_service(org, price_minor=5000, payment_mode="full", cancellation_policy=POLICY)
 
 
-def post(client, path, data=None, key=None):
-    headers = {"Idempotency-Key": key} if key else {}
-    return client.post(
-        path, json.dumps(data or {}), content_type="application/json", headers=headers
-    )
-
-
-def book(client, service, start=START, **extra):
-    response = post(
-        client,
-        "/api/v1/bookings",
-        {
-            "service_id": service.pk,
-            "start": start,
-            "customer": {"name": "Ada", "email": "ada@example.com", "time_zone": "Asia/Tokyo"},
-            **extra,
-        },
-    )
-    assert response.status_code == 201, response.content
-    return response.json()
-
-
-def manage(token, action=""):
-    return f"/api/v1/bookings/manage/{token}{action}"
-
-
-def test_a_paid_service_holds_the_slot_until_the_payment_succeeds(client, paid_service, localstripe):
+def test_a_paid_service_holds_the_slot_until_the_payment_succeeds(
+    client, paid_service, localstripe
+):
     answer = book(client, paid_service)
     assert answer["status"] == "held"
     payment = answer["payment"]
@@ -103,23 +61,6 @@ def test_a_paid_service_holds_the_slot_until_the_payment_succeeds(client, paid_s
     assert (charge.kind, charge.status, charge.amount_minor) == ("charge", "succeeded", 5000)
 
 
-def paid(client, localstripe, service, start=START, **extra):
-    """A booking of ``service`` paid with a Visa card and confirmed; its answer."""
-    answer = book(client, service, start, **extra)
-    localstripe.pay(answer["payment"]["checkout"]["reference"], VISA)
-    confirmed = post(client, manage(answer["manage_token"], "/confirm"))
-    assert confirmed.status_code == 200, confirmed.content
-    return {**confirmed.json(), "manage_token": answer["manage_token"]}
-
-
-def refunded(localstripe, reference):
-    """What localstripe has refunded of the payment ``reference``."""
-    charge = localstripe.get(f"/v1/payment_intents/{reference}")["latest_charge"]
-    if isinstance(charge, str):
-        charge = localstripe.get(f"/v1/charges/{charge}")
-    return charge["amount_refunded"]
-
-
 def test_a_deposit_is_a_share_of_the_price_rounded_half_up(client, org, make_service, localstripe):
     service = make_service(org, price_minor=4999, payment_mode="deposit", deposit_percent=30)
     answer = book(client, service)
@@ -139,9 +80,7 @@ def test_zero_decimal_currencies_are_asked_for_in_whole_units(
     assert (intent["amount"], intent["currency"]) == (501, "jpy")
 
 
-def test_a_declined_card_keeps_the_hold_and_says_why(
-    client, paid_service, localstripe
-):
+def test_a_declined_card_keeps_the_hold_and_says_why(client, paid_service, localstripe):
     answer = book(client, paid_service)
     reference = answer["payment"]["checkout"]["reference"]
     localstripe.pay(reference, DECLINED)
@@ -239,7 +178,8 @@ def test_the_customer_sees_the_exact_refund_and_gets_it(
     assert cancelled.status_code == 200, cancelled.content
     assert cancelled.json()["payment"]["paid_minor"] == 5000 - refund
     refunds = LedgerEntry.objects.with_scopes_disabled().filter(kind="refund")
-    assert [(e.status, e.amount_minor) for e in refunds] == ([("succeeded", refund)] if refund else [])
+    expected = [("succeeded", refund)] if refund else []
+    assert [(e.status, e.amount_minor) for e in refunds] == expected
     reference = Payment.objects.with_scopes_disabled().get().reference
     assert refunded(localstripe, reference) == refund
 

@@ -91,9 +91,7 @@ def test_cancelling_while_the_payment_lands_never_keeps_the_money(held, localstr
 
     def cancel():
         with tenant(booking.organization_id):
-            services.cancel(
-                Booking.objects.get(pk=booking.pk), by="customer", now=timezone.now()
-            )
+            services.cancel(Booking.objects.get(pk=booking.pk), by="customer", now=timezone.now())
 
     def webhook():
         with tenant(booking.organization_id):

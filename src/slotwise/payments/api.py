@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -183,7 +183,9 @@ def booking_payments(request: HttpRequest, booking_id: IdPath) -> Any:
 def record_received(request: HttpRequest, booking_id: IdPath, data: ReceivedIn) -> Any:
     caller: Caller = request.auth
     try:
-        booking = queries.access_booking(caller.organization, booking_id)
+        booking = queries.access_booking(
+            caller.organization, booking_id, within=caller.resource_ids
+        )
     except BookingNotFound as error:
         return problem_response(404, "not-found", "Not found", str(error))
     now = timezone.now()
@@ -268,23 +270,37 @@ class ExportQuery(Schema):
 )
 @requires(Permission.PAYMENTS_MANAGE)
 def export(request: HttpRequest, query: Query[ExportQuery]) -> Any:
-    """Every charge, refund and fee settled (or failed) on the days asked, one per
-    row, then a total per currency: what the provider paid out, less what it
-    paid back, should equal the ``net`` line."""
+    """Every charge, refund and fee created on the days asked (in the organization's
+    zone), one per row, then a total per currency of those that succeeded: what
+    the provider took, less what it gave back, should equal the ``net`` line."""
     caller: Caller = request.auth
-    if query.end < query.start or (query.end - query.start).days >= MAX_EXPORT_DAYS:
+    span = _instants(query.start, query.end, ZoneInfo(caller.organization.time_zone))
+    if span is None:
         return problem_response(
             400,
             "invalid-range",
             "Invalid range",
             f"end must be on or after start, and the range at most {MAX_EXPORT_DAYS} days.",
         )
-    zone = ZoneInfo(caller.organization.time_zone)
-    since = datetime.combine(query.start, time(0), tzinfo=zone)
-    until = datetime.combine(query.end + timedelta(days=1), time(0), tzinfo=zone)
+    since, until = span
     response = HttpResponse(
         ledger_csv(caller.organization, since, until), content_type="text/csv; charset=utf-8"
     )
     name = f"{caller.organization.slug}-ledger-{query.start}-{query.end}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def _instants(start: date, end: date, zone: ZoneInfo) -> tuple[datetime, datetime] | None:
+    """The instants (UTC) the days ``start`` to ``end`` of ``zone`` span: from the first
+    one's midnight to the midnight after the last. ``None`` for a range backwards,
+    longer than ``MAX_EXPORT_DAYS``, or at the calendar's edge (9999-12-31 has no
+    midnight after it)."""
+    if end < start or (end - start).days >= MAX_EXPORT_DAYS:
+        return None
+    try:
+        since = datetime.combine(start, time(0), tzinfo=zone).astimezone(UTC)
+        until = datetime.combine(end + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+    except OverflowError:
+        return None
+    return since, until

@@ -281,6 +281,7 @@ def record_received(
 ) -> LedgerEntry:
     """Staff received ``amount_minor`` at the venue for ``booking``."""
     with transaction.atomic():
+        _lock(Booking.objects.all(), booking.pk)  # one recording at a time numbers its key
         count = LedgerEntry.objects.filter(booking=booking, provider="venue").count()
         payment = booking.payments.filter(provider="venue").first()
         entry = LedgerEntry.objects.create(
