@@ -5,7 +5,17 @@ import importlib
 
 import pytest
 
-MODULES = ["intervals", "zones", "rules", "inputs", "output", "slots", "fit", "recurrence"]
+MODULES = [
+    "intervals",
+    "zones",
+    "rules",
+    "inputs",
+    "output",
+    "slots",
+    "fit",
+    "recurrence",
+    "refunds",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)
