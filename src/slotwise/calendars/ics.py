@@ -32,6 +32,7 @@ with no definition in the feed is treated as floating.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 import warnings
@@ -161,7 +162,7 @@ def fetch(
                 if not 200 <= status < 300:
                     raise FeedError(f"The calendar answered {status}.")
                 body = _read_body(response, max_bytes=max_bytes, deadline=deadline)
-    except requests.Timeout:
+    except (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError):
         raise FeedError(f"The calendar did not answer within {timeout:g} seconds.") from None
     except requests.TooManyRedirects:
         raise FeedError(f"The calendar redirected more than {MAX_REDIRECTS} times.") from None
@@ -182,7 +183,7 @@ def _read_body(response: requests.Response, *, max_bytes: int, deadline: float) 
     while True:
         # read1 returns what has arrived, so a server sending a byte at a time
         # cannot keep us past the deadline.
-        chunk = response.raw.read1(64 * 1024)
+        chunk = response.raw.read1(64 * 1024, decode_content=True)
         if not chunk:
             return bytes(body)
         body += chunk
@@ -193,7 +194,8 @@ def _read_body(response: requests.Response, *, max_bytes: int, deadline: float) 
 
 
 def _too_big(max_bytes: int) -> str:
-    return f"The calendar is larger than {max_bytes / 1_000_000:g} MB."
+    size = f"{max_bytes // 1_000_000} MB" if max_bytes % 1_000_000 == 0 else f"{max_bytes:,} bytes"
+    return f"The calendar is larger than {size}."
 
 
 # Reading
@@ -243,7 +245,7 @@ def _parse(data: bytes) -> list[icalendar.Calendar]:
         raise FeedError("The feed is not an iCalendar file: it is cut off or malformed.") from None
     calendars = [c for c in parsed if isinstance(c, icalendar.Calendar) and c.name == "VCALENDAR"]
     if not calendars:
-        raise FeedError("The feed is not an iCalendar file: it holds no calendar.")
+        raise FeedError("The feed is not an iCalendar file: it is cut off before END:VCALENDAR.")
     return calendars
 
 
@@ -436,6 +438,7 @@ def _clean(tzid: str) -> str:
     return tzid.strip().strip('"').strip()
 
 
+@functools.lru_cache(maxsize=512)  # a failed lookup reads the disk each time
 def _known_zone(name: str) -> ZoneInfo | None:
     """The IANA zone for an IANA name, a Windows name or a "globally unique"
     TZID such as ``/freeassociation.sourceforge.net/Europe/Berlin``."""
@@ -448,6 +451,6 @@ def _known_zone(name: str) -> ZoneInfo | None:
             continue
         try:
             return ZoneInfo(candidate)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             continue
     return None
