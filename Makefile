@@ -68,8 +68,22 @@ venv:
 install-if-changed: $(STAMP)
 	@:
 
+# caldav needs niquests, which needs urllib3-future. That fork's wheel writes
+# itself over the `urllib3` package (a .pth hook run at every start), so
+# requests (anymail, stripe) would run on the fork. Built from its sdist with
+# URLLIB3_NO_OVERRIDE set, it installs as `urllib3_future` only, beside the real
+# urllib3; `make lock` records the sdist's hash with the wheels'. If the wheel
+# ever got into the venv (a plain `pip install caldav`), both packages are
+# removed first; the install ends by checking that urllib3 is urllib3.
+U3F_HOOK = $(wildcard $(VENV)/lib/python*/site-packages/urllib3_future.pth)
 $(STAMP): requirements.lock pyproject.toml
 	@[ -x $(BIN)/python ] || { echo "Creating $(VENV) with $(BASE_PYTHON)"; "$(BASE_PYTHON)" -m venv $(VENV); }
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(if $(U3F_HOOK),$(BIN)/python -m pip uninstall --quiet -y urllib3-future urllib3 \
+		&& rm -rf $(dir $(U3F_HOOK))urllib3)
+	URLLIB3_NO_OVERRIDE=1 $(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		--no-binary urllib3-future --require-hashes -r requirements.lock
+	@$(BIN)/python -c 'import sys, urllib3; from importlib.metadata import version; \
+		sys.exit(urllib3.__version__ != version("urllib3") and \
+		"urllib3-future replaced urllib3: is a wheel of it cached by pip without URLLIB3_NO_OVERRIDE?")'
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
