@@ -170,13 +170,15 @@ def worker(args: argparse.Namespace) -> int:
 
 
 def _start_outbox_sweep() -> None:
-    """Every minute, ask for the outbox to be delivered and for payments due to be
-    carried out (refunds, fees, cancelled checkouts): whatever a crash or a lost
-    task left behind is done within a minute of the worker running again."""
+    """Every minute, ask for the outbox to be delivered, for payments due to be
+    carried out (refunds, fees, cancelled checkouts) and for external calendars
+    due to be read and written: whatever a crash or a lost task left behind is
+    done within a minute of the worker running again."""
     import threading
 
     from django.db import connection
 
+    from slotwise.calendars.tasks import sweep as calendars_due
     from slotwise.notifications.tasks import SWEEP, deliver
     from slotwise.payments.tasks import sweep as payments_due
 
@@ -185,6 +187,7 @@ def _start_outbox_sweep() -> None:
             try:
                 deliver.enqueue()
                 payments_due.enqueue()
+                calendars_due.enqueue()
             except Exception as error:  # the sweep must outlive a database hiccup
                 print(f"slotwise worker: could not ask for delivery: {error}", file=sys.stderr)
             finally:

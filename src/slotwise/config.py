@@ -351,6 +351,40 @@ def _production_problems(
     return problems
 
 
+def calendar_minutes(environ: Mapping[str, str]) -> tuple[int, int]:
+    """``SLOTWISE_CALENDAR_SYNC_MINUTES`` (5): how often the worker reads each external
+    calendar; ``SLOTWISE_CALENDAR_MAX_AGE_MINUTES`` (15): how old a copy may be before a
+    booking reads the calendar itself first."""
+    sync = _int(environ, "SLOTWISE_CALENDAR_SYNC_MINUTES", default=5)
+    age = _int(environ, "SLOTWISE_CALENDAR_MAX_AGE_MINUTES", default=15)
+    if sync < 1:
+        raise ImproperlyConfigured("SLOTWISE_CALENDAR_SYNC_MINUTES must be at least 1.")
+    return sync, age
+
+
+def encryption_keys(environ: Mapping[str, str]) -> list[str]:
+    """``SLOTWISE_ENCRYPTION_KEYS`` (or ``_FILE``): Fernet keys, comma-separated, the
+    one to encrypt with first (make one with ``python -c "from cryptography.fernet
+    import Fernet; print(Fernet.generate_key().decode())"``). None set: a key
+    derived from the secret key (:func:`slotwise.crypto.derived_key`)."""
+    import base64
+    import binascii
+
+    keys = [k.strip() for k in (secret(environ, "SLOTWISE_ENCRYPTION_KEYS") or "").split(",")]
+    keys = [k for k in keys if k]
+    for key in keys:
+        try:
+            valid = len(base64.urlsafe_b64decode(key.encode())) == 32
+        except (binascii.Error, ValueError):
+            valid = False
+        if not valid:
+            raise ImproperlyConfigured(
+                "SLOTWISE_ENCRYPTION_KEYS must be Fernet keys (32 bytes, URL-safe base64), "
+                "comma-separated."
+            )
+    return keys
+
+
 def secret(environ: Mapping[str, str], name: str) -> str | None:
     """The value of ``name``, or the contents of the file ``{name}_FILE`` names."""
     value = _get(environ, name)

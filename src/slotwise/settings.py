@@ -177,6 +177,12 @@ SERVER_EMAIL = deployment.from_email
 SLOTWISE_TWILIO = deployment.twilio
 # Card payments go through this Stripe account (slotwise.config.Stripe); None takes none.
 SLOTWISE_STRIPE = deployment.stripe
+# Keys that encrypt stored secrets (calendar passwords and feed addresses): slotwise.crypto.
+SLOTWISE_ENCRYPTION_KEYS = config.encryption_keys(os.environ)
+# External calendars: read every few minutes; a booking reads them itself when older.
+SLOTWISE_CALENDAR_SYNC_MINUTES, SLOTWISE_CALENDAR_MAX_AGE_MINUTES = config.calendar_minutes(
+    os.environ
+)
 
 # Security headers on every response. The policy allows scripts and styles only
 # from our own origin or carrying the per-response nonce (`{{ csp_nonce }}` in

@@ -7,6 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from slotwise.accounts import views as accounts
+from slotwise.calendars import feeds
 from slotwise.web import booking_page
 from slotwise.web import views as web
 
@@ -35,5 +36,8 @@ urlpatterns = [
     path("invitations/<str:token>", accounts.accept_invitation, name="accept_invitation"),
     # A customer's booking, from the link in their messages.
     path("manage/<str:token>", booking_page.manage_booking, name="manage_booking"),
+    # Calendar feeds of bookings, behind secret tokens (slotwise.calendars.feeds).
+    path("calendars/resource/<str:token>.ics", feeds.resource_feed, name="resource-feed"),
+    path("calendars/me/<str:token>.ics", feeds.customer_feed, name="customer-feed"),
     path("api/v1/", include("slotwise.api.urls")),
 ]

@@ -41,6 +41,8 @@ def world(make_org, make_member, make_resource, make_service, make_booking):
 
     from slotwise.accounts.models import Invitation, Membership
     from slotwise.bookings.models import Booking
+    from slotwise.calendars.models import CalendarConnection
+    from slotwise.crypto import encrypt
     from slotwise.notifications.models import Message, MessageKind, MessageStatus
     from slotwise.organizations.services import issue_api_key
     from slotwise.payments.models import EntryKind, EntryStatus, LedgerEntry
@@ -101,6 +103,14 @@ def world(make_org, make_member, make_resource, make_service, make_booking):
             created_at=datetime(2031, 6, 1, 9, tzinfo=UTC),
         ).pk,
         "provider": "stripe",
+        # A feed that answers nothing at once: reading it fails fast, as recorded.
+        "connection_id": CalendarConnection.objects.create(
+            organization=home,
+            resource=bob,
+            kind="ics",
+            name=f"{MARKER} calendar",
+            url_encrypted=encrypt("http://127.0.0.1:9/basic.ics"),
+        ).pk,
     }
 
     def session(user):
@@ -172,6 +182,7 @@ PUBLIC_OPERATIONS = {
     ("GET", "/api/v1/bookings/manage/{token}"),
     ("POST", "/api/v1/bookings/manage/{token}/confirm"),
     ("GET", "/api/v1/bookings/manage/{token}/cancellation"),
+    ("GET", "/api/v1/bookings/manage/{token}/calendar.ics"),
     ("POST", "/api/v1/bookings/manage/{token}/cancel"),
     ("POST", "/api/v1/bookings/manage/{token}/reschedule"),
     ("POST", "/api/v1/payments/webhooks/{provider}"),  # signed by the provider
@@ -220,7 +231,8 @@ def test_every_api_operation_answers_each_caller_as_promised(world, method, path
         assert not any(secret in body for secret in secrets()), f"{who}: a hash in the answer"
         if account_operation:
             signed_in = caller.name != "anonymous" and not caller.name.startswith("key:")
-            assert status == (404 if signed_in and params else 200 if signed_in else 401), who
+            made = 201 if method == "POST" and not params else 200  # a feed address made
+            assert status == (404 if signed_in and params else made if signed_in else 401), who
             assert MARKER not in body or caller.name == "customer", who
             continue
         if permissions is None:
@@ -295,6 +307,8 @@ PAGES = {
     "mfa_download_recovery_codes": TO_SIGN_IN,
     "accept_invitation": TO_SIGN_IN,
     "manage_booking": 404,  # an unknown manage token
+    "resource-feed": 404,  # an unknown feed token
+    "customer-feed": 404,
 }
 SAMPLE_ARGUMENTS = {"token": "no-such-token", "key": "no-such-key", "uidb36": "zz"}
 

@@ -311,7 +311,7 @@ def test_openapi_lists_429_on_the_public_operations(client):
 
     assert "GET /api/v1/services/{service_id}/slots" in limited
     assert "POST /api/v1/bookings/manage/{token}/reschedule" in limited
-    assert len(limited) == 10
+    assert len(limited) == 11
     assert all(limited.values()), limited
     problem = paths["/api/v1/bookings"]["post"]["responses"]["429"]["content"]
     assert list(problem) == [PROBLEM]

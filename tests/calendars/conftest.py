@@ -24,6 +24,8 @@ from typing import Any
 
 import pytest
 
+from tests.calendars.radicale import Radicale, serve
+
 FEEDS = Path(__file__).parent / "feeds"
 FEEDS_MODIFIED = "Sun, 01 Mar 2026 09:15:12 GMT"
 
@@ -180,3 +182,10 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radicale]:
+    """A real CalDAV server (Radicale) on 127.0.0.1 for the session; user ann."""
+    with serve(tmp_path_factory.mktemp("radicale")) as server:
+        yield server

@@ -10,7 +10,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -20,19 +19,13 @@ import pytest
 
 from slotwise.calendars import caldav_client as client
 from slotwise.calendars.caldav_client import CalDAVError
-from tests.calendars.radicale import Radicale, free_port, serve
+from tests.calendars.radicale import Radicale, free_port
 
 HOUR = timedelta(hours=1)
 
 
 def at(month: int, day: int, hour: int = 9) -> datetime:
     return datetime(2026, month, day, hour, tzinfo=UTC)
-
-
-@pytest.fixture(scope="session")
-def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radicale]:
-    with serve(tmp_path_factory.mktemp("radicale")) as server:
-        yield server
 
 
 @pytest.fixture

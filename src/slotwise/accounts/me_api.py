@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Body, Field, Path, Query, Router, Schema
+from ninja import Body, Field, Path, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import APIKeyCookie
 from ninja.utils import check_csrf
@@ -87,7 +87,7 @@ def my_bookings(
     """Upcoming bookings by start (``past=true``: those that ended, newest first),
     at most 200, in the zone each was booked in."""
     now = timezone.now()
-    rows = _mine(request.auth).select_related("service", "organization")
+    rows = bookings_of(request.auth).select_related("service", "organization")
     rows = (
         rows.filter(ends_at__lte=now).order_by("-starts_at", "-pk")
         if past
@@ -107,7 +107,7 @@ def cancel_my_booking(
     booking_id: IdPath,
     data: Annotated[CancelIn, Body()] = CancelIn(),  # noqa: B008 (a schema default)
 ) -> HttpResponse | dict[str, Any]:
-    booking = _mine(request.auth).filter(pk=booking_id).first()
+    booking = bookings_of(request.auth).filter(pk=booking_id).first()
     if booking is None:
         return problem_response(404, "not-found", "Not found", f"There is no booking {booking_id}.")
     with tenant(booking.organization_id):
@@ -120,7 +120,22 @@ def cancel_my_booking(
         return _listed(Booking.objects.select_related("service", "organization").get(pk=booking.pk))
 
 
-def _mine(user: User) -> QuerySet[Booking]:
+@router.post(
+    "/calendar-feed",
+    response={201: dict[str, str], 401: Problem},
+    summary="Make my calendar feed address",
+    auth=signed_in,
+)
+def my_calendar_feed(request: HttpRequest) -> Any:
+    """A secret address of my bookings in every organization, in iCalendar format,
+    to subscribe to from a calendar app (``{"url": ...}``, shown once). Making a
+    new one ends the old one."""
+    from slotwise.calendars.feeds import new_customer_feed
+
+    return Status(201, {"url": new_customer_feed(request.auth)})
+
+
+def bookings_of(user: User) -> QuerySet[Booking]:
     """Bookings made with one of ``user``'s verified addresses, in any organization."""
     from allauth.account.models import EmailAddress
 

@@ -13,6 +13,7 @@ from slotwise.audit.api import router as audit_router
 from slotwise.availability.api import router as availability_router
 from slotwise.bookings.api import router as bookings_router
 from slotwise.bookings.staff_api import router as staff_bookings_router
+from slotwise.calendars.api import router as calendars_router
 from slotwise.catalog.api import router as catalog_staff_router
 from slotwise.notifications.api import router as messages_router
 from slotwise.organizations.api import router as api_keys_router
@@ -62,4 +63,5 @@ api.add_router("/staff/api-keys", api_keys_router)
 api.add_router("/staff/webhooks", webhooks_router)
 api.add_router("/staff", payments_router)
 api.add_router("/staff", payment_settings_router)
+api.add_router("/staff", calendars_router)
 api.add_router("/payments", payment_webhooks_router)

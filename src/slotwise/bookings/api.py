@@ -31,6 +31,8 @@ from slotwise.bookings import series as recurring
 from slotwise.bookings import services
 from slotwise.bookings.answers import booking_response, series_response
 from slotwise.bookings.models import Booking, CancelledBy
+from slotwise.calendars import feeds
+from slotwise.calendars import services as calendars
 from slotwise.organizations.tenancy import enter_tenant, entered_on_lookup
 from slotwise.payments import services as payments
 from slotwise.payments.answers import problem_for, quote_body
@@ -152,6 +154,8 @@ def create_booking(
             service = get_bookable_service(data.service_id)
             enter_tenant(service.organization_id)
             check_organization_rate(service.organization_id, WRITE)
+            # External calendars whose copy is stale are read first, if they answer fast.
+            calendars.refresh_for_service(service, timezone.now())
             booking, token = services.book(
                 service,
                 start=data.start,
@@ -355,6 +359,24 @@ def confirm_booking(
     request): ``402 payment-required`` until then.
     """
     return _manage(request, token, lambda b, now: payments.confirm_checkout(b, now))
+
+
+@router.get(
+    "/manage/{token}/calendar.ics",
+    response={200: str, **ERRORS},
+    summary="The booking as a calendar file",
+    throttle=CLIENT_READS,
+    openapi_extra={"responses": {"200": {"content": {"text/calendar": {}}}}},
+)
+def booking_calendar(request: HttpRequest, token: TokenPath) -> HttpResponse:
+    """To add the booking to any calendar app (the same event as the emails' files)."""
+    try:
+        booking = services.booking_for_token(token)
+    except services.BookingError as error:
+        return problem_for(error)
+    enter_tenant(booking.organization_id)
+    check_organization_rate(booking.organization_id, READ)
+    return feeds.booking_calendar(booking)
 
 
 @router.get(
