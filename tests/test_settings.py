@@ -338,6 +338,7 @@ def test_settings_hold_for_every_installation():
         "slotwise.notifications",
         "slotwise.webhooks",
         "slotwise.payments",
+        "slotwise.waitlist",
         "slotwise.web",
     ]
     assert settings.MIDDLEWARE[:2] == [

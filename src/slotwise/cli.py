@@ -171,9 +171,10 @@ def worker(args: argparse.Namespace) -> int:
 
 def _start_outbox_sweep() -> None:
     """Every minute, ask for the outbox to be delivered, for payments due to be
-    carried out (refunds, fees, cancelled checkouts) and for external calendars
-    due to be read and written: whatever a crash or a lost task left behind is
-    done within a minute of the worker running again."""
+    carried out (refunds, fees, cancelled checkouts), for external calendars
+    due to be read and written and for waitlist offers to be made and ended:
+    whatever a crash or a lost task left behind is done within a minute of the
+    worker running again."""
     import threading
 
     from django.db import connection
@@ -181,6 +182,7 @@ def _start_outbox_sweep() -> None:
     from slotwise.calendars.tasks import sweep as calendars_due
     from slotwise.notifications.tasks import SWEEP, deliver
     from slotwise.payments.tasks import sweep as payments_due
+    from slotwise.waitlist.tasks import sweep as waitlist_due
 
     def sweep() -> None:
         while True:
@@ -188,6 +190,7 @@ def _start_outbox_sweep() -> None:
                 deliver.enqueue()
                 payments_due.enqueue()
                 calendars_due.enqueue()
+                waitlist_due.enqueue()
             except Exception as error:  # the sweep must outlive a database hiccup
                 print(f"slotwise worker: could not ask for delivery: {error}", file=sys.stderr)
             finally:

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "slotwise.notifications",
     "slotwise.webhooks",
     "slotwise.payments",
+    "slotwise.waitlist",
     "slotwise.web",
 ]
 

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_safe
 
 from slotwise.accounts import views as accounts
 from slotwise.calendars import feeds
+from slotwise.waitlist import views as waitlist
 from slotwise.web import booking_page
 from slotwise.web import views as web
 
@@ -39,5 +40,8 @@ urlpatterns = [
     # Calendar feeds of bookings, behind secret tokens (slotwise.calendars.feeds).
     path("calendars/resource/<str:token>.ics", feeds.resource_feed, name="resource-feed"),
     path("calendars/me/<str:token>.ics", feeds.customer_feed, name="customer-feed"),
+    # Waitlist emails' links: an offer to claim, and leaving the list.
+    path("waitlist/offer/<str:token>", waitlist.offer_page, name="waitlist-offer"),
+    path("waitlist/leave/<str:token>", waitlist.leave_page, name="waitlist-leave"),
     path("api/v1/", include("slotwise.api.urls")),
 ]

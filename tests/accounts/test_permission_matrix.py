@@ -186,6 +186,11 @@ PUBLIC_OPERATIONS = {
     ("POST", "/api/v1/bookings/manage/{token}/cancel"),
     ("POST", "/api/v1/bookings/manage/{token}/reschedule"),
     ("POST", "/api/v1/payments/webhooks/{provider}"),  # signed by the provider
+    ("POST", "/api/v1/waitlist"),
+    ("GET", "/api/v1/waitlist/{token}"),
+    ("POST", "/api/v1/waitlist/{token}/leave"),
+    ("GET", "/api/v1/waitlist/offers/{token}"),
+    ("POST", "/api/v1/waitlist/offers/{token}/claim"),
 }
 
 
@@ -309,6 +314,8 @@ PAGES = {
     "manage_booking": 404,  # an unknown manage token
     "resource-feed": 404,  # an unknown feed token
     "customer-feed": 404,
+    "waitlist-offer": 404,  # an unknown offer token
+    "waitlist-leave": 404,
 }
 SAMPLE_ARGUMENTS = {"token": "no-such-token", "key": "no-such-key", "uidb36": "zz"}
 

@@ -497,6 +497,8 @@ def test_create_a_service_with_its_requirements(staff, make_resource):
         "deposit_percent": None,
         "deposit_minor": None,
         "cancellation_policy": {},
+        "waitlist_mode": "sequential",
+        "offer_minutes": 30,
         "active": True,
         "requirements": [
             {"kind": "person", "pool": sorted([ann.pk, bob.pk])},

@@ -21,6 +21,8 @@ from slotwise.organizations.auth import install_access_handlers
 from slotwise.payments.api import router as payments_router
 from slotwise.payments.api import webhooks as payment_webhooks_router
 from slotwise.payments.settings_api import router as payment_settings_router
+from slotwise.waitlist.api import router as waitlist_router
+from slotwise.waitlist.api import staff_router as staff_waitlist_router
 from slotwise.webhooks.api import router as webhooks_router
 
 __all__ = ["api"]
@@ -64,4 +66,6 @@ api.add_router("/staff/webhooks", webhooks_router)
 api.add_router("/staff", payments_router)
 api.add_router("/staff", payment_settings_router)
 api.add_router("/staff", calendars_router)
+api.add_router("/waitlist", waitlist_router)
+api.add_router("/staff", staff_waitlist_router)
 api.add_router("/payments", payment_webhooks_router)

@@ -215,10 +215,12 @@ def book(
     duration_minutes: int | None = None,
     seats: int = 1,
     hold: bool = False,
+    hold_until: datetime | None = None,
 ) -> tuple[Booking, str]:
     """Book ``service`` from ``start``; the booking and its manage token (shown once).
 
-    The booking is ``held`` for :data:`HOLD_MINUTES` when ``hold`` is set,
+    The booking is ``held`` for :data:`HOLD_MINUTES` (or until ``hold_until``,
+    a waitlist offer's end) when ``hold`` is set,
     else ``pending`` if the service requires approval, else ``confirmed``.
     Raises :class:`StartRefused`, :class:`SlotUnavailable`,
     :class:`ResourcesBusy` or ``DurationNotOffered``; on any of them nothing
@@ -230,7 +232,8 @@ def book(
     end = start + timedelta(minutes=duration)
     token = secrets.token_urlsafe(32)
     if hold:
-        status, expires_at = BookingStatus.HELD, now + timedelta(minutes=HOLD_MINUTES)
+        status = BookingStatus.HELD
+        expires_at = hold_until or now + timedelta(minutes=HOLD_MINUTES)
     else:
         status = BookingStatus.PENDING if service.requires_approval else BookingStatus.CONFIRMED
         expires_at = None

@@ -232,6 +232,12 @@ class ServiceIn(Schema):
     cancellation_policy: dict[str, Any] = Field(
         default_factory=dict, description=POLICY_HELP, examples=[POLICY_EXAMPLE]
     )
+    waitlist_mode: Literal["sequential", "broadcast", "off"] = Field(
+        default="sequential",
+        description="A freed slot is offered to one waiting customer at a time (held for "
+        "them), or to all at once (first to claim wins); or there is no waitlist.",
+    )
+    offer_minutes: int = Field(default=30, ge=5, le=24 * 60, description="How long an offer lasts.")
     active: bool = True
     requirements: list[RequirementIO] = Field(
         default_factory=list, description="One resource from each per booking; none: no slots."
@@ -260,6 +266,8 @@ class ServicePatch(Schema):
     deposit_percent: int | None = None
     deposit_minor: Limit | None = None
     cancellation_policy: dict[str, Any] | None = Field(default=None, description=POLICY_HELP)
+    waitlist_mode: Literal["sequential", "broadcast", "off"] | None = None
+    offer_minutes: int | None = Field(default=None, ge=5, le=24 * 60)
     active: bool | None = None
     requirements: list[RequirementIO] | None = None
 
@@ -287,6 +295,8 @@ class ServiceOut(Schema):
     deposit_percent: int | None
     deposit_minor: int | None
     cancellation_policy: dict[str, Any]
+    waitlist_mode: str
+    offer_minutes: int
     active: bool
     requirements: list[RequirementIO]
 

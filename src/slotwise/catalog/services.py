@@ -279,6 +279,8 @@ SERVICE_FIELDS = frozenset(
         "deposit_percent",
         "deposit_minor",
         "cancellation_policy",
+        "waitlist_mode",
+        "offer_minutes",
         "active",
     }
 )

@@ -121,6 +121,10 @@ def _not_worth_sending(message: Message, now: datetime) -> str:
         from slotwise.notifications.agenda import agenda_bookings
 
         return "" if agenda_bookings(message) else "Nothing is booked that day."
+    if message.kind == MessageKind.WAITLIST_OFFER:
+        from slotwise.waitlist.emails import not_worth_sending
+
+        return not_worth_sending(message)
     if message.kind != MessageKind.REMINDER:
         return ""
     booking = message.booking

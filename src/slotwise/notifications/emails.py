@@ -78,6 +78,10 @@ def build_email(message: Message) -> EmailMultiAlternatives:
         from slotwise.notifications.agenda import build_agenda_email
 
         return build_agenda_email(message)
+    if kind in WAITLIST_KINDS:
+        from slotwise.waitlist.emails import build_waitlist_email
+
+        return build_waitlist_email(message)
     if kind not in CUSTOMER_KINDS:
         from slotwise.notifications.staff import build_staff_email
 
@@ -94,6 +98,13 @@ def build_email(message: Message) -> EmailMultiAlternatives:
     if calendar is not None:
         email.attach(calendar)
     return email
+
+
+WAITLIST_KINDS = (
+    MessageKind.WAITLIST_JOINED,
+    MessageKind.WAITLIST_OFFER,
+    MessageKind.WAITLIST_GONE,
+)
 
 
 def assemble(message: Message, subject: str, text: str, html: str) -> EmailMultiAlternatives:

@@ -31,6 +31,10 @@ class MessageKind(models.TextChoices):
     STAFF_RESCHEDULED = "staff_rescheduled"
     AGENDA = "agenda"
     """A member's bookings of the day, sent in the morning."""
+    WAITLIST_JOINED = "waitlist_joined"
+    WAITLIST_OFFER = "waitlist_offer"
+    WAITLIST_GONE = "waitlist_gone"
+    """Waitlist messages to customers (slotwise.waitlist.emails): no booking of theirs yet."""
     WEBHOOK = "webhook"
     """A booking event posted to a URL the organization registered."""
 

@@ -7,7 +7,12 @@ from slotwise.catalog.models.hours import (
     Schedule,
     WeeklyRule,
 )
-from slotwise.catalog.models.offerings import PaymentMode, Service, ServiceRequirement
+from slotwise.catalog.models.offerings import (
+    PaymentMode,
+    Service,
+    ServiceRequirement,
+    WaitlistMode,
+)
 from slotwise.catalog.models.resources import Resource, ResourceKind
 
 __all__ = [
@@ -20,5 +25,6 @@ __all__ = [
     "Schedule",
     "Service",
     "ServiceRequirement",
+    "WaitlistMode",
     "WeeklyRule",
 ]

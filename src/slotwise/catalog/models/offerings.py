@@ -50,6 +50,14 @@ def validate_reminders(value: Any) -> None:
         )
 
 
+class WaitlistMode(models.TextChoices):
+    """What happens when a slot of a service frees up (see :mod:`slotwise.waitlist`)."""
+
+    SEQUENTIAL = "sequential", "Offered to one waiting customer at a time, held meanwhile"
+    BROADCAST = "broadcast", "Offered to every matching customer; the first to claim wins"
+    OFF = "off", "No waitlist"
+
+
 class PaymentMode(models.TextChoices):
     """What a service asks of the customer when they book (see :mod:`slotwise.payments`)."""
 
@@ -114,6 +122,12 @@ class Service(models.Model):
         blank=True,
         validators=[validate_policy],
         help_text="Refund tiers, same-day rule, fee, reschedule limits, no-show fee.",
+    )
+    waitlist_mode = models.CharField(
+        max_length=16, choices=WaitlistMode, default=WaitlistMode.SEQUENTIAL
+    )
+    offer_minutes = models.PositiveIntegerField(
+        default=30, help_text="How long a waitlist offer holds its slot (less when it is close)."
     )
     reminder_minutes = models.JSONField(
         default=default_reminders,
