@@ -189,3 +189,26 @@ def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radicale]:
     """A real CalDAV server (Radicale) on 127.0.0.1 for the session; user ann."""
     with serve(tmp_path_factory.mktemp("radicale")) as server:
         yield server
+
+
+@pytest.fixture
+def org(make_org):
+    return make_org()
+
+
+@pytest.fixture
+def ann(org, make_resource):
+    """A person of ``org`` (London, office hours) whose calendars get connected."""
+    return make_resource(org, name="Ann")
+
+
+@pytest.fixture
+def owner(org, make_member):
+    """A client signed in as an owner of ``org``."""
+    from django.test import Client
+
+    from slotwise.accounts.permissions import Role
+
+    client = Client()
+    client.force_login(make_member(org, Role.OWNER, mfa=True))
+    return client

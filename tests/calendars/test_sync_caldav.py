@@ -7,9 +7,7 @@ from datetime import UTC, datetime
 import icalendar
 import pytest
 import time_machine
-from django.test import Client
 
-from slotwise.accounts.permissions import Role
 from slotwise.bookings import services
 from slotwise.bookings.models import Booking
 from slotwise.calendars import tasks
@@ -38,16 +36,6 @@ def clock():
 
 
 @pytest.fixture
-def org(make_org):
-    return make_org()
-
-
-@pytest.fixture
-def ann(org, make_resource):
-    return make_resource(org, name="Ann")
-
-
-@pytest.fixture
 def service(org, ann, make_service):
     return make_service(org, name="Portrait")
 
@@ -55,13 +43,6 @@ def service(org, ann, make_service):
 @pytest.fixture
 def calendar(radicale):
     return radicale.make_calendar("Work")
-
-
-@pytest.fixture
-def owner(org, make_member):
-    client = Client()
-    client.force_login(make_member(org, Role.OWNER, mfa=True))
-    return client
 
 
 @pytest.fixture

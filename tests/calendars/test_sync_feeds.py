@@ -6,9 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.test import Client
 
-from slotwise.accounts.permissions import Role
 from slotwise.bookings.models import Booking
 from slotwise.calendars import tasks
 from slotwise.calendars.models import CalendarConnection, ExternalBusy
@@ -39,25 +37,8 @@ def clock():
 
 
 @pytest.fixture
-def org(make_org):
-    return make_org()
-
-
-@pytest.fixture
-def ann(org, make_resource):
-    return make_resource(org, name="Ann")
-
-
-@pytest.fixture
 def service(org, ann, make_service):
     return make_service(org)
-
-
-@pytest.fixture
-def owner(org, make_member):
-    client = Client()
-    client.force_login(make_member(org, Role.OWNER, mfa=True))
-    return client
 
 
 def connect(owner, resource, url):

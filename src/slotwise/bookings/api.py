@@ -21,7 +21,7 @@ from pydantic import Field
 
 from slotwise.api.idempotency import IdempotencyHeader, idempotent
 from slotwise.api.problems import Problem, ValidationProblem
-from slotwise.api.ratelimits import READ, WRITE, ClientRate, check_organization_rate
+from slotwise.api.ratelimits import READ, WRITE, ClientRate, Kind, check_organization_rate
 from slotwise.availability.services import (
     SlotQueryError,
     customer_zone,
@@ -30,7 +30,7 @@ from slotwise.availability.services import (
 from slotwise.bookings import series as recurring
 from slotwise.bookings import services
 from slotwise.bookings.answers import booking_response, series_response
-from slotwise.bookings.models import Booking, CancelledBy
+from slotwise.bookings.models import Booking, CancelledBy, Series
 from slotwise.calendars import feeds
 from slotwise.calendars import services as calendars
 from slotwise.organizations.tenancy import enter_tenant, entered_on_lookup
@@ -276,12 +276,9 @@ def create_series(
     throttle=CLIENT_READS,
 )
 def read_series(request: HttpRequest, token: TokenPath) -> HttpResponse:
-    try:
-        series = recurring.series_for_token(token)
-    except services.BookingError as error:
-        return problem_for(error)
-    enter_tenant(series.organization_id)
-    check_organization_rate(series.organization_id, READ)
+    series = _by_token(recurring.series_for_token, token, READ)
+    if isinstance(series, HttpResponse):
+        return series
     return series_response(series, list(series.bookings.order_by("starts_at", "pk")))
 
 
@@ -318,6 +315,20 @@ def cancel_series(
     return idempotent(request, f"series:{services.hash_token(token)}", run)
 
 
+def _by_token[T: (Booking, Series)](
+    find: Callable[[str], T], token: str, rate: Kind
+) -> T | HttpResponse:
+    """The booking or series of ``token``, in its organization's tenant and rate
+    limit; or the problem (404) to answer."""
+    try:
+        found = find(token)
+    except services.BookingError as error:
+        return problem_for(error)
+    enter_tenant(found.organization_id)
+    check_organization_rate(found.organization_id, rate)
+    return found
+
+
 def _json(body: dict[str, Any]) -> HttpResponse:
     return HttpResponse(json.dumps(body), content_type="application/json")
 
@@ -335,13 +346,8 @@ def _customer(data: CustomerIn) -> services.Customer:
     throttle=CLIENT_READS,
 )
 def read_booking(request: HttpRequest, token: TokenPath) -> HttpResponse:
-    try:
-        booking = services.booking_for_token(token)
-    except services.BookingError as error:
-        return problem_for(error)
-    enter_tenant(booking.organization_id)
-    check_organization_rate(booking.organization_id, READ)
-    return booking_response(booking)
+    booking = _by_token(services.booking_for_token, token, READ)
+    return booking if isinstance(booking, HttpResponse) else booking_response(booking)
 
 
 @router.post(
@@ -370,13 +376,8 @@ def confirm_booking(
 )
 def booking_calendar(request: HttpRequest, token: TokenPath) -> HttpResponse:
     """To add the booking to any calendar app (the same event as the emails' files)."""
-    try:
-        booking = services.booking_for_token(token)
-    except services.BookingError as error:
-        return problem_for(error)
-    enter_tenant(booking.organization_id)
-    check_organization_rate(booking.organization_id, READ)
-    return feeds.booking_calendar(booking)
+    booking = _by_token(services.booking_for_token, token, READ)
+    return booking if isinstance(booking, HttpResponse) else feeds.booking_calendar(booking)
 
 
 @router.get(
@@ -389,12 +390,9 @@ def cancellation_quote(request: HttpRequest, token: TokenPath) -> HttpResponse:
     """The exact refund (or late-cancellation fee) of cancelling now, by the terms the
     booking was made on, and ``valid_until``: the last instant it holds. Pass
     ``refund_minor`` as ``expected_refund_minor`` when cancelling to be sure of it."""
-    try:
-        booking = services.booking_for_token(token)
-    except services.BookingError as error:
-        return problem_for(error)
-    enter_tenant(booking.organization_id)
-    check_organization_rate(booking.organization_id, READ)
+    booking = _by_token(services.booking_for_token, token, READ)
+    if isinstance(booking, HttpResponse):
+        return booking
     return _json(quote_body(payments.cancellation_quote(booking, timezone.now())))
 
 
@@ -456,12 +454,9 @@ def _manage(
     for suggestions when it is taken."""
 
     def run() -> HttpResponse:
-        try:
-            booking = services.booking_for_token(token)
-        except services.BookingError as error:
-            return problem_for(error)
-        enter_tenant(booking.organization_id)
-        check_organization_rate(booking.organization_id, WRITE)
+        booking = _by_token(services.booking_for_token, token, WRITE)
+        if isinstance(booking, HttpResponse):
+            return booking
         try:
             booking = operation(booking, timezone.now())
         except (SlotQueryError, services.BookingError, payments.PaymentError) as error:
