@@ -102,5 +102,7 @@ def _wish(entry: WaitlistEntry, zone: ZoneInfo) -> str:
         return describe_moment(entry.slot_start, zone)
     days = f"{entry.first_day:%d %b %Y} – {entry.last_day:%d %b %Y}"  # noqa: RUF001
     if entry.earliest or entry.latest:
-        days += f", {entry.earliest or '00:00'}–{entry.latest or '24:00'}"  # noqa: RUF001
+        earliest = f"{entry.earliest:%H:%M}" if entry.earliest else "00:00"
+        latest = f"{entry.latest:%H:%M}" if entry.latest else "24:00"
+        days += f", {earliest}–{latest}"  # noqa: RUF001
     return days

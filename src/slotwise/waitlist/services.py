@@ -262,13 +262,17 @@ def _check_want(service: Service, want: Want, zone: ZoneInfo, now: datetime) -> 
 def leave(entry: WaitlistEntry, now: datetime) -> WaitlistEntry:
     """The customer leaves the list; an offer they hold is withdrawn and its slot freed."""
     with transaction.atomic():
+        open_offers = Offer.objects.filter(entry_id=entry.pk, status=OfferStatus.OPEN)
+        offers = [_locked_offer(pk) for pk in open_offers.values_list("pk", flat=True)]
         entry = _locked(WaitlistEntry.objects.all(), entry.pk)
         if entry.status != EntryStatus.WAITING:
             return entry
         entry.status = EntryStatus.LEFT
         entry.save(update_fields=["status"])
-        for offer in entry.offers.filter(status=OfferStatus.OPEN).select_related("hold"):
-            _close(offer, OfferStatus.WITHDRAWN, now)
+        for offer in offers:
+            if offer.status == OfferStatus.OPEN:
+                offer.entry = entry
+                _close(offer, OfferStatus.WITHDRAWN, now)
     return entry
 
 
@@ -479,18 +483,24 @@ def claim(offer: Offer, now: datetime) -> tuple[Booking, str]:
     asks for payment; else confirmed or pending) and its manage link token.
     :class:`OfferClosed` if the offer is no longer open or the slot went."""
     with transaction.atomic():
-        offer = _locked(Offer.objects.select_related("entry", "service", "hold"), offer.pk)
+        offer = _locked_offer(offer.pk)
         if offer.status != OfferStatus.OPEN or offer.expires_at <= now:
-            raise OfferClosed(_closed_text(offer.status), offer.status)
+            # An open one past its end lapsed; the sweep has not closed it yet.
+            status = OfferStatus.EXPIRED if offer.status == OfferStatus.OPEN else offer.status
+            raise OfferClosed(_closed_text(status), status)
         if offer.sequential:
             booking = _claim_hold(offer, now)
         else:
             booking = _claim_broadcast(offer, now)
-        offer.status, offer.closed_at, offer.booking = OfferStatus.CLAIMED, now, booking
-        offer.save(update_fields=["status", "closed_at", "booking"])
-        entry = offer.entry
-        entry.status, entry.booking = EntryStatus.BOOKED, booking
-        entry.save(update_fields=["status", "booking"])
+        if booking is not None:
+            offer.status, offer.closed_at, offer.booking = OfferStatus.CLAIMED, now, booking
+            offer.save(update_fields=["status", "closed_at", "booking"])
+            entry = offer.entry
+            entry.status, entry.booking = EntryStatus.BOOKED, booking
+            entry.save(update_fields=["status", "booking"])
+    if booking is None:
+        # Raised once the offer's closing has committed: inside, it would roll back.
+        raise OfferClosed(_closed_text(OfferStatus.GONE), OfferStatus.GONE)
     if booking.status == BookingStatus.HELD and payments.current_payment(booking) is None:
         payments.start_checkout(booking, now)
     return booking, bookings.link_token(booking)
@@ -506,7 +516,8 @@ def _claim_hold(offer: Offer, now: datetime) -> Booking:
     return bookings.confirm_hold(hold, now=now)
 
 
-def _claim_broadcast(offer: Offer, now: datetime) -> Booking:
+def _claim_broadcast(offer: Offer, now: datetime) -> Booking | None:
+    """The booking of the offered slot; ``None`` (the offer closed as gone) if it went."""
     entry = offer.entry
     try:
         with transaction.atomic():
@@ -523,12 +534,24 @@ def _claim_broadcast(offer: Offer, now: datetime) -> Booking:
                 and not booking.allocations.filter(resource_id=entry.resource_id).exists()
             ):
                 raise bookings.SlotUnavailable("Not on the resource asked for.")
+    except bookings.ResourcesBusy:
+        raise  # a moment's contention: the offer stands, the customer may try again
     except bookings.BookingError:
         _close(offer, OfferStatus.GONE, now)
-        raise OfferClosed(_closed_text(OfferStatus.GONE), OfferStatus.GONE) from None
-    for other in Offer.objects.filter(
-        service=offer.service, starts_at=offer.starts_at, status=OfferStatus.OPEN
-    ).exclude(pk=offer.pk):
+        return None
+    others = (
+        Offer.objects.filter(
+            service=offer.service, starts_at=offer.starts_at, status=OfferStatus.OPEN
+        )
+        .exclude(pk=offer.pk)
+        .select_related("entry", "hold")
+    )
+    if connection.vendor == "postgresql":
+        # An offer locked meanwhile is being claimed (or left, or swept): that claim
+        # waits for the slot this one holds, finds it gone and closes its own offer.
+        # Waiting for it here instead would deadlock the two claims.
+        others = others.select_for_update(of=("self",), skip_locked=True)
+    for other in others:
         _close(other, OfferStatus.GONE, now)
     return booking
 
@@ -565,7 +588,7 @@ def expire_due(now: datetime) -> int:
     ended = 0
     for offer in due:
         with transaction.atomic():
-            current = _locked(Offer.objects.select_related("entry", "hold"), offer.pk)
+            current = _locked_offer(offer.pk)
             if current.status == OfferStatus.OPEN:
                 _close(current, OfferStatus.EXPIRED, now)
                 _ask_backfill(current.service_id)
@@ -632,6 +655,21 @@ def _on_booking_event(booking: Booking, event: BookingEvent, now: datetime) -> N
             service_id=booking.service_id, status=EntryStatus.WAITING
         ).exists():
             _ask_backfill(booking.service_id)
+
+
+def _locked_offer(pk: int) -> Offer:
+    """The offer, locked after the booking that holds its slot, if any.
+
+    The booking services lock a booking and then, through the event listener
+    above, its offer and entry (a lapsed hold released by the next booking):
+    everything here that ends an offer takes its locks in that same order,
+    booking, offer, entry, so that neither waits for the other in a cycle.
+    """
+    if connection.vendor == "postgresql":
+        hold = Offer.objects.filter(pk=pk).values_list("hold_id", flat=True).first()
+        if hold is not None:
+            Booking.objects.filter(pk=hold).select_for_update(of=("self",)).first()
+    return _locked(Offer.objects.select_related("entry", "service", "hold"), pk)
 
 
 def _locked[T](rows: object, pk: int) -> T:

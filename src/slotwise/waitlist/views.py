@@ -46,6 +46,13 @@ def offer_page(request: HttpRequest, token: str) -> HttpResponse:
             "language": translation.get_language(),
         }
         if request.method != "POST":
+            if offer.status == OfferStatus.CLAIMED and offer.booking is not None:
+                # Back on the link after claiming: the booking, not "you stay on the list".
+                context.update(
+                    claimed=True,
+                    manage_url=reverse("manage_booking", args=[bookings.link_token(offer.booking)]),
+                    held=offer.booking.status == "held",
+                )
             return render(request, "waitlist/offer.html", context)
         try:
             booking, manage = waitlist.claim(offer, timezone.now())
