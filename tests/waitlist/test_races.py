@@ -11,6 +11,7 @@ from django.db import IntegrityError, connections, transaction
 from django.test import Client
 
 from slotwise.bookings.models import Booking
+from slotwise.waitlist import services as waitlist
 from slotwise.waitlist import tasks
 from slotwise.waitlist.models import Offer, WaitlistEntry
 from tests.waitlist.conftest import (
@@ -200,6 +201,35 @@ def test_the_database_refuses_a_second_open_offer_for_one_entry(client, service,
         offer.save()
     offer.status = "expired"
     offer.save()  # closed ones are history: any number
+
+
+@pytest.mark.postgres_only  # SQLite runs one writer at a time, by design
+@pytest.mark.usefixtures("no_errors")
+def test_a_backfill_in_progress_does_not_hold_up_public_bookings(client, service, monkeypatch):
+    book(client, service, TEN, "Ada")
+    join(client, service, "Bob", slot_start=TEN)
+    matching, resume, gave_up = threading.Event(), threading.Event(), threading.Event()
+    match = waitlist._free_slots
+
+    def slow_match(*args):
+        matching.set()  # the service row is locked by now
+        if not resume.wait(10):
+            gave_up.set()
+        return match(*args)
+
+    monkeypatch.setattr(waitlist, "_free_slots", slow_match)
+    backfill = threading.Thread(
+        target=together, args=(lambda: tasks.backfill_service.call(service.pk),)
+    )
+    backfill.start()
+    assert matching.wait(10)
+
+    answer = try_booking(client, service, ELEVEN, "Eve")
+
+    assert not gave_up.is_set()  # answered while the backfill was still matching
+    resume.set()
+    backfill.join(10)
+    assert answer.status_code == 201, answer.content
 
 
 @pytest.mark.usefixtures("no_errors")

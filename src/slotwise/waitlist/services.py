@@ -675,7 +675,11 @@ def _locked_offer(pk: int) -> Offer:
 def _locked[T](rows: object, pk: int) -> T:
     query = rows.filter(pk=pk)  # type: ignore[attr-defined]
     if connection.vendor == "postgresql":
-        query = query.select_for_update(of=("self",))
+        # FOR NO KEY UPDATE: rows that refer to this one can still be written. A
+        # booking of the service, which holds its resources' locks, needs that
+        # of the service row; FOR UPDATE would have it wait for a backfill that
+        # waits for those resources.
+        query = query.select_for_update(of=("self",), no_key=True)
     found = query.first()
     if found is None:
         raise WaitlistError("It no longer exists.")
