@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "slotwise.payments",
     "slotwise.waitlist",
     "slotwise.web",
+    "slotwise.dashboard",
 ]
 
 MIDDLEWARE = [

@@ -44,4 +44,6 @@ urlpatterns = [
     path("waitlist/offer/<str:token>", waitlist.offer_page, name="waitlist-offer"),
     path("waitlist/leave/<str:token>", waitlist.leave_page, name="waitlist-leave"),
     path("api/v1/", include("slotwise.api.urls")),
+    # Staff: bookings, hours, services, team and settings (slotwise.dashboard).
+    path("dashboard/", include("slotwise.dashboard.urls")),
 ]

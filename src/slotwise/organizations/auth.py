@@ -31,7 +31,7 @@ from ninja.utils import check_csrf
 
 from slotwise.accounts.access import Caller, Forbidden
 from slotwise.accounts.mfa import mfa_required
-from slotwise.accounts.models import Membership
+from slotwise.accounts.models import Membership, User
 from slotwise.accounts.permissions import ROLE_PERMISSIONS, Permission, Role, scope_permissions
 from slotwise.api.problems import problem_response
 from slotwise.audit.context import act_as
@@ -46,6 +46,7 @@ __all__ = [
     "MfaRequired",
     "StaffRouter",
     "install_access_handlers",
+    "member_caller",
     "requires",
 ]
 
@@ -110,33 +111,45 @@ class MemberSessionAuth(APIKeyCookie):
         user = request.user
         if not key or not user.is_authenticated:
             return None
-        memberships = Membership.objects.filter(user=user).select_related("organization")
-        slug = request.headers.get(ORGANIZATION_HEADER)
-        if slug:
-            memberships = memberships.filter(organization__slug=slug)
-        found = list(memberships[:2])
-        if len(found) != 1:
+        caller = member_caller(user, request.headers.get(ORGANIZATION_HEADER))  # type: ignore[arg-type]
+        if caller is None:
             return None
-        membership = found[0]
-        role = Role(membership.role)
-        if role in (Role.OWNER, Role.ADMIN) and mfa_required(user):  # type: ignore[arg-type]
-            raise MfaRequired("Set up two-factor authentication (/accounts/2fa/) first.")
-        resource_ids = None
-        if role == Role.STAFF:
-            with tenant(membership.organization):
-                resource_ids = frozenset(
-                    Resource.objects.filter(user=user).values_list("pk", flat=True)
-                )
-        caller = Caller(
-            organization=membership.organization,
-            permissions=ROLE_PERMISSIONS[role],
-            user=user,  # type: ignore[arg-type]
-            role=role,
-            resource_ids=resource_ids,
-        )
         caller.require(*self.permissions)
         act_as(caller.actor, caller.user)
         return caller
+
+
+def member_caller(user: User, slug: str | None) -> Caller | None:
+    """``user`` acting in their organization ``slug`` (or their only one when ``slug``
+    is None), with their role's permissions; None if that is not exactly one
+    organization of theirs.
+
+    Raises :class:`MfaRequired` for an owner or admin without two-factor
+    authentication. The API's member sessions and the dashboard both use it.
+    """
+    memberships = Membership.objects.filter(user=user).select_related("organization")
+    if slug:
+        memberships = memberships.filter(organization__slug=slug)
+    found = list(memberships[:2])
+    if len(found) != 1:
+        return None
+    membership = found[0]
+    role = Role(membership.role)
+    if role in (Role.OWNER, Role.ADMIN) and mfa_required(user):
+        raise MfaRequired("Set up two-factor authentication (/accounts/2fa/) first.")
+    resource_ids = None
+    if role == Role.STAFF:
+        with tenant(membership.organization):
+            resource_ids = frozenset(
+                Resource.objects.filter(user=user).values_list("pk", flat=True)
+            )
+    return Caller(
+        organization=membership.organization,
+        permissions=ROLE_PERMISSIONS[role],
+        user=user,
+        role=role,
+        resource_ids=resource_ids,
+    )
 
 
 def requires[V: Callable[..., Any]](*permissions: Permission) -> Callable[[V], V]:
