@@ -43,6 +43,10 @@ urlpatterns = [
     # Waitlist emails' links: an offer to claim, and leaving the list.
     path("waitlist/offer/<str:token>", waitlist.offer_page, name="waitlist-offer"),
     path("waitlist/leave/<str:token>", waitlist.leave_page, name="waitlist-leave"),
+    # Booking pages: an organization's services, a service's days and slots, the details.
+    path("book/", include("slotwise.web.urls")),
+    # Paying for a booking that needs it (slotwise.payments.views).
+    path("pay/", include("slotwise.payments.urls")),
     path("api/v1/", include("slotwise.api.urls")),
     # Staff: bookings, hours, services, team and settings (slotwise.dashboard).
     path("dashboard/", include("slotwise.dashboard.urls")),

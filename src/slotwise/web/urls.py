@@ -1,0 +1,5 @@
+"""The customer's pages: an organization's services, booking one, the confirmation."""
+
+app_name = "web"
+
+urlpatterns: list = []
