@@ -7,6 +7,8 @@
     slotwise demo             load the demo data and say where to look
     slotwise api-key ORG NAME issue an API key for the staff API of organization ORG
     slotwise invite ORG EMAIL ROLE  invite someone to organization ORG (the first owner, say)
+    slotwise backup [PATH]    back the database up to one file (var/backups/ by default)
+    slotwise restore PATH     restore a backup into the configured, empty database
     slotwise manage ARGS...   any Django management command
 
 Every command uses ``slotwise.settings`` unless ``DJANGO_SETTINGS_MODULE``
@@ -117,6 +119,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="days until the key expires (365); 0 for never",
     )
     key_parser.set_defaults(command=api_key)
+    backup_parser = commands.add_parser(
+        "backup",
+        help="back the database up to one file",
+        description="Back up the whole database: pg_dump for PostgreSQL, the online backup "
+        "API for SQLite. The app can keep running.",
+    )
+    backup_parser.add_argument(
+        "path",
+        metavar="PATH",
+        nargs="?",
+        help="the file to write (default: var/backups/slotwise-<UTC time>.dump or .sqlite3)",
+    )
+    backup_parser.set_defaults(command=backup)
+    restore_parser = commands.add_parser(
+        "restore",
+        help="restore a backup into the configured database, which must be empty",
+        description="Restore a file written by `slotwise backup` into the database "
+        "SLOTWISE_DATABASE_URL names. It must have no tables: create a new database first. "
+        "Then run `slotwise migrate` if this slotwise is newer than the backup.",
+    )
+    restore_parser.add_argument("path", metavar="PATH", help="the backup file")
+    restore_parser.set_defaults(command=restore)
     # Only listed here for --help; main() hands `manage` to Django before parsing.
     commands.add_parser("manage", help="run a Django management command", add_help=False)
     return parser
@@ -285,6 +309,51 @@ def api_key(args: argparse.Namespace) -> int:
         "safe. Send it as 'Authorization: Bearer <key>'.",
         file=sys.stderr,
     )
+    return 0
+
+
+def backup(args: argparse.Namespace) -> int:
+    """Print where the backup went and what it holds."""
+    _setup_django()
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from slotwise.operations.backup import BackupError, default_path
+    from slotwise.operations.backup import backup as back_up
+
+    database = settings.DATABASES["default"]
+    path = (
+        Path(args.path)
+        if args.path
+        else default_path(database, Path(settings.SLOTWISE_VAR_DIR) / "backups", timezone.now())
+    )
+    try:
+        summary = back_up(database, path)
+    except BackupError as error:
+        print(f"slotwise: backup failed: {error}", file=sys.stderr)
+        return 1
+    print(f"Backed up to {summary.describe()}")
+    return 0
+
+
+def restore(args: argparse.Namespace) -> int:
+    _setup_django()
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from slotwise.operations.backup import BackupError
+    from slotwise.operations.backup import restore as restore_backup
+
+    try:
+        summary = restore_backup(settings.DATABASES["default"], Path(args.path))
+    except BackupError as error:
+        print(f"slotwise: restore failed: {error}", file=sys.stderr)
+        return 1
+    print(f"Restored {summary.describe()}")
+    print("Run `slotwise migrate` next if this slotwise is newer than the backup.")
     return 0
 
 

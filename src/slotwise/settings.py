@@ -153,6 +153,8 @@ LANGUAGE_CODE = "en"
 USE_I18N = True
 
 STATIC_URL = "/static/"
+# Where slotwise keeps its files: the SQLite database, backups, collected static files.
+SLOTWISE_VAR_DIR = deployment.var_dir
 STATIC_ROOT = deployment.var_dir / "static"
 MEDIA_ROOT = deployment.var_dir / "media"
 STORAGES = {
