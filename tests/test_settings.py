@@ -340,6 +340,8 @@ def test_settings_hold_for_every_installation():
         "slotwise.payments",
         "slotwise.waitlist",
         "slotwise.web",
+        "slotwise.dashboard",
+        "slotwise.operations",
     ]
     assert settings.MIDDLEWARE[:2] == [
         "django.middleware.security.SecurityMiddleware",

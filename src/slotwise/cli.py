@@ -7,6 +7,7 @@
     slotwise demo             load the demo data and say where to look
     slotwise api-key ORG NAME issue an API key for the staff API of organization ORG
     slotwise invite ORG EMAIL ROLE  invite someone to organization ORG (the first owner, say)
+    slotwise doctor           check this deployment, a line per check; exit 1 if one fails
     slotwise backup [PATH]    back the database up to one file (var/backups/ by default)
     slotwise restore PATH     restore a backup into the configured, empty database
     slotwise manage ARGS...   any Django management command
@@ -119,6 +120,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="days until the key expires (365); 0 for never",
     )
     key_parser.set_defaults(command=api_key)
+    doctor_parser = commands.add_parser(
+        "doctor",
+        help="check this deployment and print a line per check; exit 1 if any fails",
+        description="Check the configuration (check --deploy), the database and migrations, "
+        "the worker's heartbeat, the outbox, calendar sync, webhooks, the time zone data, and "
+        "the public address's security headers and TLS certificate.",
+    )
+    doctor_parser.add_argument(
+        "--url", help="the public address to check (default: SLOTWISE_SITE_URL)"
+    )
+    doctor_parser.add_argument(
+        "--ca-file", help="trust this CA bundle for the TLS check (a private CA)"
+    )
+    doctor_parser.set_defaults(command=doctor)
     backup_parser = commands.add_parser(
         "backup",
         help="back the database up to one file",
@@ -194,23 +209,30 @@ def worker(args: argparse.Namespace) -> int:
 
 
 def _start_outbox_sweep() -> None:
-    """Every minute, ask for the outbox to be delivered, for payments due to be
-    carried out (refunds, fees, cancelled checkouts), for external calendars
-    due to be read and written and for waitlist offers to be made and ended:
+    """Every minute, say this worker is alive (for /readyz), ask for the outbox to
+    be delivered, for payments due to be carried out (refunds, fees, cancelled
+    checkouts), for external calendars due to be read and written and for
+    waitlist offers to be made and ended:
     whatever a crash or a lost task left behind is done within a minute of the
     worker running again."""
     import threading
 
     from django.db import connection
+    from django.utils import timezone
 
     from slotwise.calendars.tasks import sweep as calendars_due
     from slotwise.notifications.tasks import SWEEP, deliver
+    from slotwise.operations.health import beat, process_name
     from slotwise.payments.tasks import sweep as payments_due
     from slotwise.waitlist.tasks import sweep as waitlist_due
+
+    process = process_name()
 
     def sweep() -> None:
         while True:
             try:
+                # Seen by /readyz and `slotwise doctor`: this worker is alive.
+                beat(process, timezone.now())
                 deliver.enqueue()
                 payments_due.enqueue()
                 calendars_due.enqueue()
@@ -310,6 +332,22 @@ def api_key(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def doctor(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.conf import settings
+    from django.utils import timezone
+
+    from slotwise.operations.doctor import run_checks
+
+    url = args.url or settings.SLOTWISE_SITE_URL
+    results = run_checks(timezone.now(), url, ca_file=args.ca_file)
+    for result in results:
+        print(result.line())
+    failed = [r for r in results if r.status == "fail"]
+    print(f"{len(failed)} of {len(results)} checks failed." if failed else "All checks passed.")
+    return 1 if failed else 0
 
 
 def backup(args: argparse.Namespace) -> int:

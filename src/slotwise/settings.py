@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "slotwise.waitlist",
     "slotwise.web",
     "slotwise.dashboard",
+    "slotwise.operations",
 ]
 
 MIDDLEWARE = [
@@ -217,7 +218,7 @@ SECURE_PROXY_SSL_HEADER = deployment.secure_proxy_ssl_header
 if deployment.production:
     SECURE_SSL_REDIRECT = True
     # Load balancers probe over plain HTTP.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = deployment.hsts_seconds

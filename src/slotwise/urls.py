@@ -8,6 +8,7 @@ from django.views.decorators.http import require_safe
 
 from slotwise.accounts import views as accounts
 from slotwise.calendars import feeds
+from slotwise.operations import health
 from slotwise.waitlist import views as waitlist
 from slotwise.web import booking_page
 from slotwise.web import views as web
@@ -32,6 +33,8 @@ handler429 = "slotwise.accounts.throttling.too_many_requests"
 urlpatterns = [
     path("", web.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    # Ready for traffic: database, migrations and a live worker (slotwise.operations.health).
+    path("readyz", health.readyz, name="readyz"),
     # Sign-up, sign-in, email verification, password reset and two-factor setup.
     path("accounts/", include("allauth.urls")),
     path("invitations/<str:token>", accounts.accept_invitation, name="accept_invitation"),

@@ -1,1 +1,1 @@
-"""What an operator runs beside the app: backups and their restore."""
+"""What an operator runs beside the app: health checks, the self-audit, backups."""
