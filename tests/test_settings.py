@@ -1,5 +1,6 @@
 """Deployment settings: safe development defaults, and a production that refuses to run unsafely."""
 
+import json
 import os
 import secrets
 import subprocess
@@ -343,7 +344,8 @@ def test_settings_hold_for_every_installation():
         "slotwise.dashboard",
         "slotwise.operations",
     ]
-    assert settings.MIDDLEWARE[:2] == [
+    assert settings.MIDDLEWARE[:3] == [
+        "slotwise.operations.logs.RequestIdMiddleware",
         "django.middleware.security.SecurityMiddleware",
         "whitenoise.middleware.WhiteNoiseMiddleware",
     ]
@@ -385,7 +387,10 @@ def test_production_without_rate_limits_warns_at_startup(tmp_path: Path):
     result = run_slotwise("manage", "check", environ=environ)
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "WARNING slotwise.api.ratelimits: SLOTWISE_RATE_LIMITS is off" in result.stderr
+    (line,) = [json.loads(line) for line in result.stderr.splitlines() if "ratelimits" in line]
+    assert line["level"] == "WARNING"
+    assert line["logger"] == "slotwise.api.ratelimits"
+    assert line["message"].startswith("SLOTWISE_RATE_LIMITS is off")
 
 
 def test_misconfigured_production_stops_with_the_reason_and_no_traceback():

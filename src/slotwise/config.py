@@ -118,6 +118,7 @@ class Deployment:
     secure_proxy_ssl_header: tuple[str, str] | None
     hsts_seconds: int
     log_level: str
+    log_format: str
     caches: dict[str, dict[str, Any]]
     rate_limits: dict[str, Rate] | None
     trusted_proxies: int
@@ -169,6 +170,7 @@ def load(environ: Mapping[str, str]) -> Deployment:
         secure_proxy_ssl_header=_proxy_ssl_header(environ),
         hsts_seconds=_int(environ, "SLOTWISE_HSTS_SECONDS", default=DEFAULT_HSTS_SECONDS),
         log_level=_log_level(environ),
+        log_format=_log_format(environ, production),
         caches=caches(cache_url),
         rate_limits=rate_limits(_get(environ, "SLOTWISE_RATE_LIMITS")),
         trusted_proxies=_int(environ, "SLOTWISE_TRUSTED_PROXIES", default=0),
@@ -598,6 +600,15 @@ def _log_level(environ: Mapping[str, str]) -> str:
     if level not in LOG_LEVELS:
         raise ImproperlyConfigured(f"SLOTWISE_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}.")
     return level
+
+
+def _log_format(environ: Mapping[str, str], production: bool) -> str:
+    """``json`` (one object per line, for a log collector: the default in production)
+    or ``plain`` (for people: the default in development)."""
+    chosen = (_get(environ, "SLOTWISE_LOG_FORMAT") or ("json" if production else "plain")).lower()
+    if chosen not in ("json", "plain"):
+        raise ImproperlyConfigured("SLOTWISE_LOG_FORMAT must be 'json' or 'plain'.")
+    return chosen
 
 
 def _get(environ: Mapping[str, str], name: str) -> str | None:

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every record logged while a request runs carries its id.
+    "slotwise.operations.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Every request starts with no organization: queries must name one.
@@ -231,14 +233,18 @@ if deployment.production:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "slotwise.operations.logs.RequestIdFilter"}},
     "formatters": {
-        "plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"},
+        "plain": {"format": "{asctime} {levelname} {name} [{request_id}]: {message}", "style": "{"},
+        # One JSON object per line (slotwise.operations.logs), for a log collector.
+        "json": {"()": "slotwise.operations.logs.JsonFormatter"},
     },
     "handlers": {
         "stderr": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stderr",
-            "formatter": "plain",
+            "formatter": deployment.log_format,
+            "filters": ["request_id"],
         },
     },
     "root": {"handlers": ["stderr"], "level": deployment.log_level},

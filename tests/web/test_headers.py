@@ -156,7 +156,7 @@ def test_production_asks_for_https_and_secure_cookies(production_settings):
     assert production_settings == {
         "DEBUG": False,
         "SECURE_SSL_REDIRECT": True,
-        "SECURE_REDIRECT_EXEMPT": [r"^healthz$"],
+        "SECURE_REDIRECT_EXEMPT": [r"^healthz$", r"^readyz$"],
         "SECURE_HSTS_SECONDS": 365 * 24 * 60 * 60,
         "SECURE_HSTS_INCLUDE_SUBDOMAINS": False,
         "SECURE_HSTS_PRELOAD": False,
