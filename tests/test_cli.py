@@ -40,11 +40,18 @@ def test_python_dash_m_is_the_same_command():
 def test_serve_listens_on_loopback_by_default():
     args = cli.build_parser().parse_args(["serve"])
 
-    command = cli.gunicorn_command(args.host, args.port, args.workers)
+    command = cli.gunicorn_command(args.host, args.port, args.workers, args.threads)
 
     assert command[1:4] == ["-m", "gunicorn", "slotwise.wsgi:application"]
     assert command[command.index("--bind") + 1] == "127.0.0.1:8000"
-    assert command[command.index("--workers") + 1] == "2"
+    assert command[command.index("--workers") + 1] == str(cli.default_workers())
+    assert command[command.index("--worker-class") + 1] == "gthread"
+    assert command[command.index("--threads") + 1] == "4"
+
+
+@pytest.mark.parametrize(("cores", "workers"), [(1, 3), (2, 5), (4, 9), (64, 12)])
+def test_web_workers_follow_the_core_count(cores, workers):
+    assert cli.default_workers(cores) == workers
 
 
 def test_ipv6_addresses_are_bracketed():
@@ -213,7 +220,9 @@ def test_run_migrates_loads_the_demo_and_says_where_to_look(monkeypatch, capsys)
 
     serve, work = steps[2], steps[3]
     assert steps[:2] == [("migrate",), ("createcachetable",)]
-    assert serve[-7:] == ["serve", "--host", "127.0.0.1", "--port", "8123", "--workers", "2"]
+    assert serve[-9:] == [
+        "serve", "--host", "127.0.0.1", "--port", "8123", "--workers", "2", "--threads", "4"
+    ]  # fmt: skip
     assert work[-1] == "worker"
     out = capsys.readouterr().out
     assert "slotwise is running: open http://127.0.0.1:8123/" in out
