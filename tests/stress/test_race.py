@@ -24,7 +24,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections import Counter, defaultdict
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,7 +39,8 @@ from django.db import connection
 from django.utils import timezone
 
 from slotwise.bookings import services
-from slotwise.bookings.models import BLOCKING_STATUSES, Allocation, Booking
+from slotwise.bookings.integrity import overbooked_instants
+from slotwise.bookings.models import BLOCKING_STATUSES, Booking
 from slotwise.catalog.models import ResourceKind, Service
 from slotwise.organizations.services import issue_api_key
 
@@ -154,39 +155,6 @@ def _requests(scenario: Scenario) -> list[Request]:
                     "customer": _customer(n)}  # fmt: skip
             requests.append(("/api/v1/bookings", body, {}))
     return requests
-
-
-def overbooked_instants() -> int:
-    """Instants where some resource holds more than its capacity, plus group sessions
-    sold beyond their seats, found by scanning the database."""
-    load: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
-    capacity: dict[int, int] = {}
-    sessions: set[tuple[int, int, datetime, datetime]] = set()
-    for resource, cap, start, end, units, service, per_slot in Allocation.objects.filter(
-        booking__status__in=BLOCKING_STATUSES
-    ).values_list(
-        "resource_id", "resource__capacity", "blocked_start", "blocked_end", "units",
-        "booking__service_id", "booking__service__seats_per_slot",
-    ):  # fmt: skip
-        capacity[resource] = cap
-        if per_slot is None:
-            load[resource] += [(start, units), (end, -units)]
-        else:  # the bookings of one session occupy the resource once
-            sessions.add((resource, service, start, end))
-    for resource, _, start, end in sessions:
-        load[resource] += [(start, 1), (end, -1)]
-    over = 0
-    for resource, events in load.items():
-        level = 0
-        for _, delta in sorted(events):  # at one instant, releases before takes
-            level += delta
-            over += level > capacity[resource]
-    sold: Counter[tuple[int, datetime, int]] = Counter()
-    for service, start, per_slot, seats in Booking.objects.filter(
-        status__in=BLOCKING_STATUSES, service__seats_per_slot__isnull=False
-    ).values_list("service_id", "starts_at", "service__seats_per_slot", "seats"):
-        sold[(service, start, per_slot)] += seats
-    return over + sum(1 for (_, _, per_slot), seats in sold.items() if seats > per_slot)
 
 
 @contextmanager
