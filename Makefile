@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 LINT_PATHS := $(wildcard src tests bench)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint bench stress lock clean venv
+.PHONY: help run test lint bench stress load lock clean venv
 
 help:
 	@echo "make run    serve slotwise with its demo data on http://127.0.0.1:8000"
@@ -17,6 +17,7 @@ help:
 	@echo "make lint   ruff (lint and format) and mypy"
 	@echo "make bench  the speed figures"
 	@echo "make stress the race proof: 64 clients, two server processes, SQLite then PostgreSQL"
+	@echo "make load   the scale-out load test: two web servers, two workers, hundreds of customers"
 	@echo "make lock   re-resolve requirements.lock from pyproject.toml"
 	@echo "make clean  remove the virtualenv, caches and var/ (the local database)"
 
@@ -42,9 +43,15 @@ stress: venv
 	$(BIN)/pytest -q -s tests/stress
 	SLOTWISE_TEST_DATABASE=postgres $(BIN)/pytest -q -s tests/stress
 
+load: venv
+	$(BIN)/python bench/load.py
+
 lock: venv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal \
 		--python-version 3.12 --custom-compile-command "make lock" --quiet -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --generate-hashes --universal \
+		--python-version 3.12 --custom-compile-command "make lock" --quiet \
+		--constraint requirements.lock -o requirements.production.lock
 
 clean:
 	rm -rf $(VENV) var build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -201,6 +201,8 @@ def _positive(text: str) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     """Replace this process with gunicorn, once the settings are known to load."""
+    # Before Django: prometheus_client reads it when first imported.
+    _metrics_directory(fresh=True)
     _setup_django()
     command = gunicorn_command(args.host, args.port, args.workers, args.threads)
     os.execv(command[0], command)  # noqa: S606 (our own interpreter, fixed arguments)
@@ -238,14 +240,36 @@ def gunicorn_command(host: str, port: int, workers: int, threads: int = WEB_THRE
         '%(h)s "%(r)s" %(s)s %(B)s %(M)sms id=%({x-request-id}o)s',
         # Its default path is shared by every gunicorn of this user; we never use it.
         "--no-control-socket",
+        "--config",
+        "python:slotwise.operations.gunicorn_hooks",
     ]
 
 
 def worker(args: argparse.Namespace) -> int:
+    _metrics_directory(fresh=False)
     _setup_django()
     _start_outbox_sweep()
     # No autoreloader: it would outlive a SIGTERM sent only to its parent.
     return manage(["db_worker", "--no-reload"])
+
+
+def _metrics_directory(*, fresh: bool) -> None:
+    """Where the processes of this machine keep their Prometheus counters, so that
+    ``/metrics`` sums them (``PROMETHEUS_MULTIPROC_DIR``, unless already set):
+    ``var/metrics``. The web server starts it afresh; counters then restart from
+    zero, which Prometheus understands as a restart."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    directory = Path(settings.SLOTWISE_VAR_DIR) / "metrics"
+    directory.mkdir(parents=True, exist_ok=True)
+    if fresh:
+        for stale in directory.glob("*.db"):
+            stale.unlink(missing_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
 
 
 def _start_outbox_sweep() -> None:

@@ -19,6 +19,7 @@ than run with a guessable key, an open host list or a throwaway database.
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
@@ -119,6 +120,9 @@ class Deployment:
     hsts_seconds: int
     log_level: str
     log_format: str
+    metrics_allow: list[IPv4Network | IPv6Network]
+    metrics_token: str | None
+    sentry_dsn: str | None
     caches: dict[str, dict[str, Any]]
     rate_limits: dict[str, Rate] | None
     trusted_proxies: int
@@ -171,6 +175,9 @@ def load(environ: Mapping[str, str]) -> Deployment:
         hsts_seconds=_int(environ, "SLOTWISE_HSTS_SECONDS", default=DEFAULT_HSTS_SECONDS),
         log_level=_log_level(environ),
         log_format=_log_format(environ, production),
+        metrics_allow=metrics_allow(_get(environ, "SLOTWISE_METRICS_ALLOW")),
+        metrics_token=secret(environ, "SLOTWISE_METRICS_TOKEN"),
+        sentry_dsn=secret(environ, "SLOTWISE_SENTRY_DSN"),
         caches=caches(cache_url),
         rate_limits=rate_limits(_get(environ, "SLOTWISE_RATE_LIMITS")),
         trusted_proxies=_int(environ, "SLOTWISE_TRUSTED_PROXIES", default=0),
@@ -600,6 +607,19 @@ def _log_level(environ: Mapping[str, str]) -> str:
     if level not in LOG_LEVELS:
         raise ImproperlyConfigured(f"SLOTWISE_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}.")
     return level
+
+
+def metrics_allow(value: str | None) -> list[IPv4Network | IPv6Network]:
+    """The networks that may read ``/metrics`` without a token: this machine unless
+    ``SLOTWISE_METRICS_ALLOW`` lists others (``10.0.0.0/8,127.0.0.1``), or ``none``."""
+    if value is None:
+        return [ip_network("127.0.0.0/8"), ip_network("::1/128")]
+    if value.strip().lower() == "none":
+        return []
+    try:
+        return [ip_network(item.strip(), strict=False) for item in value.split(",") if item.strip()]
+    except ValueError as error:
+        raise ImproperlyConfigured(f"SLOTWISE_METRICS_ALLOW: {error}") from None
 
 
 def _log_format(environ: Mapping[str, str], production: bool) -> str:

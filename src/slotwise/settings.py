@@ -94,6 +94,9 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # a database table unless SLOTWISE_CACHE_URL names Redis. None means no limits.
 CACHES = deployment.caches
 SLOTWISE_RATE_LIMITS = deployment.rate_limits
+# Who may read /metrics (slotwise.operations.metrics): these networks, or the bearer token.
+SLOTWISE_METRICS_ALLOW = deployment.metrics_allow
+SLOTWISE_METRICS_TOKEN = deployment.metrics_token
 # How many proxies in front of slotwise append to X-Forwarded-For; 0 trusts none of it.
 SLOTWISE_TRUSTED_PROXIES = deployment.trusted_proxies
 
@@ -254,3 +257,17 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# Errors and slow requests to Sentry, through its SDK, when a DSN is set. Nothing
+# personal is sent: no cookies, no form data, no user details.
+if deployment.sentry_dsn:
+    import sentry_sdk
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=deployment.sentry_dsn,
+        integrations=[DjangoIntegration()],
+        environment="production" if deployment.production else "development",
+        send_default_pii=False,
+        traces_sample_rate=float(os.environ.get("SLOTWISE_SENTRY_TRACES_SAMPLE_RATE") or 0),
+    )

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_safe
 
 from slotwise.accounts import views as accounts
 from slotwise.calendars import feeds
-from slotwise.operations import health
+from slotwise.operations import health, metrics
 from slotwise.waitlist import views as waitlist
 from slotwise.web import booking_page
 from slotwise.web import views as web
@@ -35,6 +35,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     # Ready for traffic: database, migrations and a live worker (slotwise.operations.health).
     path("readyz", health.readyz, name="readyz"),
+    # Prometheus, for this machine or a bearer token (slotwise.operations.metrics).
+    path("metrics", metrics.metrics_view, name="metrics"),
     # Sign-up, sign-in, email verification, password reset and two-factor setup.
     path("accounts/", include("allauth.urls")),
     path("invitations/<str:token>", accounts.accept_invitation, name="accept_invitation"),

@@ -93,3 +93,24 @@ def test_the_log_format_is_json_in_production_and_plain_in_development():
     assert config.load({"SLOTWISE_LOG_FORMAT": "JSON"}).log_format == "json"
     with pytest.raises(ImproperlyConfigured, match="SLOTWISE_LOG_FORMAT"):
         config.load({"SLOTWISE_LOG_FORMAT": "xml"})
+
+
+def test_sentry_is_set_up_only_when_a_dsn_is_given(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    probe = "import django, sentry_sdk; django.setup(); print(sentry_sdk.get_client().dsn)"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLOTWISE")}
+    env |= {"DJANGO_SETTINGS_MODULE": "slotwise.settings", "SLOTWISE_VAR_DIR": str(tmp_path)}
+
+    def dsn(**extra: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", probe], env=env | extra, capture_output=True, text=True,
+            check=True,
+        )  # fmt: skip
+        return done.stdout.strip()
+
+    assert dsn() == "None"
+    given = "https://public@sentry.example.com/42"
+    assert dsn(SLOTWISE_SENTRY_DSN=given) == given

@@ -17,6 +17,7 @@ import pytest
 import time_machine
 from django.test import override_settings
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from slotwise.audit.models import AuditEntry
 from slotwise.bookings import services
@@ -230,11 +231,14 @@ def test_a_forged_webhook_is_refused_and_logged(client, service, localstripe, si
     answer = book(client, service)
     localstripe.pay(intent_of(answer), VISA)
     body = event(intent_of(answer))
+    failures = ("slotwise_payment_webhook_failures_total", {"provider": "stripe"})
+    before = REGISTRY.get_sample_value(*failures) or 0
 
     response = deliver(client, body, signature(body))
 
     assert response.status_code == 400
     assert (response.json()["type"], response.json()["detail"]) == (INVALID_WEBHOOK, reason)
+    assert REGISTRY.get_sample_value(*failures) == before + 1
     [entry] = AuditEntry.objects.filter(action="payment.webhook_rejected")
     assert (entry.actor, entry.organization_id) == ("anonymous", None)
     assert entry.data == {"provider": "stripe", "reason": reason}

@@ -21,6 +21,7 @@ from slotwise.availability.busy import load_busy
 from slotwise.catalog.models import Resource as ResourceRow
 from slotwise.catalog.models import Schedule, Service, ServiceRequirement
 from slotwise.catalog.services import load_hours, service_rules
+from slotwise.operations.metrics import SLOT_QUERY_SECONDS
 from slotwise.organizations.validators import zone_named
 
 __all__ = [
@@ -123,6 +124,19 @@ def find_service_slots(
                                   zone=ZoneInfo("Asia/Tokyo"), now=timezone.now())
         days[0].slots[0].start_iso()  # '2026-07-01T17:00:00+09:00'
     """
+    with SLOT_QUERY_SECONDS.time():
+        return _find_service_slots(service, first, last, zone, now, duration_minutes, seats)
+
+
+def _find_service_slots(
+    service: Service,
+    first: date,
+    last: date,
+    zone: ZoneInfo,
+    now: datetime,
+    duration_minutes: int | None,
+    seats: int,
+) -> list[scheduling.SlotDay]:
     check_range(first, last)
     if seats < 1:
         raise InvalidSeats("At least one seat must be asked for.")

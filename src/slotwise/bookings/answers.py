@@ -28,6 +28,7 @@ from slotwise.bookings import hooks, services
 from slotwise.bookings import series as recurring
 from slotwise.bookings.models import Booking, Series
 from slotwise.catalog.models import Service
+from slotwise.operations.metrics import BOOKING_CONFLICTS
 from slotwise.scheduling import Refusal
 
 __all__ = [
@@ -126,6 +127,7 @@ def problem_for(
         kind, title = _START_PROBLEMS[error.refusal]
         return problem_response(400, kind, title, str(error))
     if isinstance(error, services.SlotUnavailable):
+        BOOKING_CONFLICTS.inc()
         suggestions = _suggestions(*suggest, duration) if suggest else []
         return problem_response(
             409, "slot-unavailable", "Slot unavailable", str(error), suggestions=suggestions

@@ -33,6 +33,7 @@ from slotwise.audit.services import log_action
 from slotwise.bookings import queries
 from slotwise.bookings.models import CancelledBy
 from slotwise.bookings.services import BookingNotFound
+from slotwise.operations.metrics import PAYMENT_WEBHOOK_FAILURES
 from slotwise.organizations.auth import StaffRouter, requires
 from slotwise.organizations.tenancy import tenant, unscoped
 from slotwise.payments import providers
@@ -67,6 +68,7 @@ def provider_webhook(request: HttpRequest, provider: str) -> Any:
     try:
         event = handler.parse_webhook(request.body, request.headers)
     except InvalidWebhook as error:
+        PAYMENT_WEBHOOK_FAILURES.labels(provider=provider).inc()
         logger.warning("Rejected a %s webhook from %s: %s", provider, _address(request), error)
         log_action(
             "payment.webhook_rejected",
