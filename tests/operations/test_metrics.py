@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import time
-import urllib.request
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.test import override_settings
@@ -17,9 +13,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from slotwise import cli
 from slotwise.operations import health
+from tests.operations.conftest import ROOT, free_port, get, wait_until_up
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def scrape(client, **headers) -> dict[str, float]:
@@ -114,27 +110,17 @@ def test_the_outbox_and_workers_are_read_from_the_database(
 
 @pytest.mark.django_db(transaction=True)
 def test_under_gunicorn_the_processes_counters_are_summed(
-    tmp_path, make_org, make_resource, make_service
+    tmp_path, process_env, make_org, make_resource, make_service
 ):
     """Two gunicorn workers keep their counters in PROMETHEUS_MULTIPROC_DIR; /metrics
     sums them, whichever worker answers."""
-    from django.conf import settings
-
     org = make_org()
     make_resource(org)
     service = make_service(org)
-    database = settings.DATABASES["default"]
-    if database["ENGINE"].endswith("sqlite3"):
-        url = f"sqlite:///{database['NAME']}"
-    else:
-        url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLOTWISE", "PROMETHEUS"))}
-    env |= {"SLOTWISE_DATABASE_URL": url, "SLOTWISE_VAR_DIR": str(tmp_path)}
-    env |= {"SLOTWISE_RATE_LIMITS": "off", "DJANGO_SETTINGS_MODULE": "slotwise.settings"}
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "slotwise", "serve", "--port", str(port), "--workers", "2"],
-        env=env,
+        env=process_env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -143,36 +129,12 @@ def test_under_gunicorn_the_processes_counters_are_summed(
     base = f"http://127.0.0.1:{port}"
     query = f"{base}/api/v1/services/{service.pk}/slots?start=2027-03-01&end=2027-03-07&tz=UTC"
     try:
-        _wait(base)
+        wait_until_up(base)
         for _ in range(10):
-            _get(query)
-        samples = _samples(_get(f"{base}/metrics"))
+            get(query)
+        samples = _samples(get(f"{base}/metrics"))
     finally:
         cli.stop([server], grace=10)
 
     assert samples["slotwise_slot_query_seconds_count"] == 10
     assert len(list((tmp_path / "metrics").glob("*.db"))) >= 1
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 (our own server)
-        return answer.read().decode()
-
-
-def _wait(base: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            _get(f"{base}/healthz")
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("the server did not start")
