@@ -31,8 +31,8 @@ from slotwise.bookings import series as recurring
 from slotwise.bookings import services
 from slotwise.bookings.answers import booking_response, series_response
 from slotwise.bookings.models import Booking, CancelledBy, Series
+from slotwise.bookings.placing import place
 from slotwise.calendars import feeds
-from slotwise.calendars import services as calendars
 from slotwise.organizations.tenancy import enter_tenant, entered_on_lookup
 from slotwise.payments import services as payments
 from slotwise.payments.answers import problem_for, quote_body
@@ -150,23 +150,15 @@ def create_booking(
 
     def run() -> HttpResponse:
         try:
-            zone = customer_zone(data.customer.time_zone)
-            service = get_bookable_service(data.service_id)
-            enter_tenant(service.organization_id)
-            check_organization_rate(service.organization_id, WRITE)
-            # External calendars whose copy is stale are read first, if they answer fast.
-            calendars.refresh_for_service(service, timezone.now())
-            booking, token = services.book(
-                service,
+            booking, token, zone = place(
+                data.service_id,
                 start=data.start,
                 customer=_customer(data.customer),
                 now=timezone.now(),
-                duration_minutes=data.duration,
+                duration=data.duration,
                 seats=data.seats,
-                # Held while the customer pays, when the service asks for payment.
-                hold=data.hold or payments.checkout_needed(service),
+                hold=data.hold,
             )
-            payments.start_checkout(booking, timezone.now())
         except (SlotQueryError, services.BookingError, payments.PaymentError) as error:
             return problem_for(
                 error,
