@@ -7,6 +7,7 @@ here holds for every installation.
 
 import os
 from datetime import timedelta
+from pathlib import Path
 
 from django.utils.csp import CSP
 
@@ -54,6 +55,10 @@ MIDDLEWARE = [
     # Every request starts with no organization: queries must name one.
     "slotwise.organizations.tenancy.TenantMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Pages speak the visitor's language (session, cookie, Accept-Language); the API
+    # answers in English whatever they ask (slotwise.web.i18n.ApiInEnglishMiddleware).
+    "django.middleware.locale.LocaleMiddleware",
+    "slotwise.web.i18n.ApiInEnglishMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -157,6 +162,11 @@ TIME_ZONE = "UTC"
 USE_TZ = True
 LANGUAGE_CODE = "en"
 USE_I18N = True
+# The languages of the pages and messages; translations in slotwise/locale.
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("es", "Español")]
+LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
+# A form sent without a valid CSRF token gets a page that says what to do.
+CSRF_FAILURE_VIEW = "slotwise.web.errors.csrf_failure"
 
 STATIC_URL = "/static/"
 # Where slotwise keeps its files: the SQLite database, backups, collected static files.

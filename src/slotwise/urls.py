@@ -29,10 +29,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 # django-allauth's answer to sign-ins and resets sent too often.
 handler429 = "slotwise.accounts.throttling.too_many_requests"
+# Readable error pages in the visitor's language, never a trace (slotwise.web.errors).
+handler400 = "slotwise.web.errors.bad_request"
+handler403 = "slotwise.web.errors.permission_denied"
+handler404 = "slotwise.web.errors.not_found"
+handler500 = "slotwise.web.errors.server_error"
 
 urlpatterns = [
     path("", web.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    # The language picker in every page's footer posts to set_language here.
+    path("i18n/", include("django.conf.urls.i18n")),
     # Ready for traffic: database, migrations and a live worker (slotwise.operations.health).
     path("readyz", health.readyz, name="readyz"),
     # Prometheus, for this machine or a bearer token (slotwise.operations.metrics).

@@ -285,6 +285,7 @@ TO_SIGN_IN = "sign in"
 PAGES = {
     "home": PUBLIC,
     "healthz": PUBLIC,
+    "set_language": 302,  # back to where the picker was
     "account_login": PUBLIC,
     "account_signup": PUBLIC,
     "account_reset_password": PUBLIC,
