@@ -27,7 +27,7 @@ def test_an_empty_installation_says_how_to_load_the_demo(client):
     assert "slotwise demo" in response.text
 
 
-def test_every_active_service_has_a_form_that_asks_the_api(client):
+def test_every_organization_and_active_service_links_to_its_booking_page(client):
     load_demo()
     Service.objects.filter(slug="consultation").update(active=False)
 
@@ -36,12 +36,14 @@ def test_every_active_service_has_a_form_that_asks_the_api(client):
     html = unescape(response.text)
     assert "Harbour & Pine Studio" in html
     assert "Intro consultation" not in html
-    actions = re.findall(r'<form class="service" method="get" action="([^"]+)"', html)
-    ids = [Service.objects.get(slug=s).pk for s in ("lighting-workshop", "portrait-session")]
-    assert actions == [f"/api/v1/services/{pk}/slots" for pk in ids]
-    assert 'name="start" value="2026-12-01"' in html
-    assert 'name="end" value="2026-12-31"' in html
-    assert 'name="tz" value="Europe/London"' in html
+    assert 'href="/book/harbour-and-pine/"' in html
+    links = re.findall(r'href="(/book/harbour-and-pine/[^"]+/)"', html)
+    assert links == [
+        "/book/harbour-and-pine/lighting-workshop/",
+        "/book/harbour-and-pine/portrait-session/",
+    ]
+    assert 'href="/api/v1/docs"' in html
+    assert 'href="/api/v1/openapi.json"' in html
 
 
 def test_submitting_a_form_gives_slots_in_the_chosen_zone(client):
@@ -64,7 +66,7 @@ def test_the_page_costs_two_queries_and_carries_the_security_headers(client):
     assert "script-src 'self'" in response["Content-Security-Policy"]
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "DENY"
-    assert "<script" not in response.text
+    assert "<script>" not in response.text  # no inline script
     stylesheet = client.get("/static/web/slotwise.css")
     stylesheet.close()
     assert stylesheet.status_code == 200

@@ -39,10 +39,18 @@ MIN_LENGTH, MAX_LENGTH = 16, 255
 
 
 def idempotent(
-    request: HttpRequest, scope: str, handler: Callable[[], HttpResponse]
+    request: HttpRequest,
+    scope: str,
+    handler: Callable[[], HttpResponse],
+    *,
+    key: str | None = None,
 ) -> HttpResponse:
-    """Run ``handler`` once per ``Idempotency-Key`` within ``scope``; without a key, always."""
-    key = request.headers.get(HEADER)
+    """Run ``handler`` once per ``Idempotency-Key`` within ``scope``; without a key, always.
+
+    ``key`` stands in for the header where a form carries it in a hidden field.
+    """
+    if key is None:
+        key = request.headers.get(HEADER)
     if key is None:
         return handler()
     if not MIN_LENGTH <= len(key) <= MAX_LENGTH or not key.isascii() or not key.isprintable():
