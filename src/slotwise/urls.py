@@ -49,12 +49,15 @@ urlpatterns = [
     path("invitations/<str:token>", accounts.accept_invitation, name="accept_invitation"),
     # A customer's booking, from the link in their messages.
     path("manage/<str:token>", booking_page.manage_booking, name="manage_booking"),
+    path("manage/<str:token>/reschedule", booking_page.manage_reschedule, name="manage_reschedule"),
     # Calendar feeds of bookings, behind secret tokens (slotwise.calendars.feeds).
     path("calendars/resource/<str:token>.ics", feeds.resource_feed, name="resource-feed"),
     path("calendars/me/<str:token>.ics", feeds.customer_feed, name="customer-feed"),
     # Waitlist emails' links: an offer to claim, and leaving the list.
     path("waitlist/offer/<str:token>", waitlist.offer_page, name="waitlist-offer"),
     path("waitlist/leave/<str:token>", waitlist.leave_page, name="waitlist-leave"),
+    # Joining a waitlist when no time suits (from the booking and manage pages).
+    path("waitlist/join", waitlist.join_page, name="waitlist-join"),
     # Booking pages: an organization's services, a service's days and slots, the details.
     path("book/", include("slotwise.web.urls")),
     # Paying for a booking that needs it (slotwise.payments.views).

@@ -313,6 +313,8 @@ PAGES = {
     "mfa_download_recovery_codes": TO_SIGN_IN,
     "accept_invitation": TO_SIGN_IN,
     "manage_booking": 404,  # an unknown manage token
+    "manage_reschedule": 404,
+    "waitlist-join": 404,  # no service named
     "resource-feed": 404,  # an unknown feed token
     "customer-feed": 404,
     "waitlist-offer": 404,  # an unknown offer token

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
-__all__ = ["ApiInEnglishMiddleware"]
+__all__ = ["ApiInEnglishMiddleware", "page_language"]
 
 API_PREFIX = "/api/"
 
@@ -29,3 +29,12 @@ class ApiInEnglishMiddleware:
             translation.activate(settings.LANGUAGE_CODE)
             request.LANGUAGE_CODE = settings.LANGUAGE_CODE
         return self.get_response(request)
+
+
+def page_language(request: HttpRequest, default: str) -> str:
+    """The language of a customer's page: the one they chose with the picker, else ``default``
+    (the organization's locale, the language of its messages to them)."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    if chosen in dict(settings.LANGUAGES):
+        return chosen
+    return default
