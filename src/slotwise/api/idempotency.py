@@ -44,10 +44,12 @@ def idempotent(
     handler: Callable[[], HttpResponse],
     *,
     key: str | None = None,
+    body: bytes | None = None,
 ) -> HttpResponse:
     """Run ``handler`` once per ``Idempotency-Key`` within ``scope``; without a key, always.
 
-    ``key`` stands in for the header where a form carries it in a hidden field.
+    ``key`` stands in for the header where a form carries it in a hidden field,
+    and ``body`` for the request body where the form's fields are already read.
     """
     if key is None:
         key = request.headers.get(HEADER)
@@ -62,7 +64,7 @@ def idempotent(
             "a random UUID is a good one.",
         )
     scope = f"{scope} {request.method} {request.path}"
-    digest = hashlib.sha256(request.body).hexdigest()
+    digest = hashlib.sha256(request.body if body is None else body).hexdigest()
     claim = _claim(scope, key, digest)
     if isinstance(claim, HttpResponse):
         return claim

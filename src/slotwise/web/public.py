@@ -37,7 +37,7 @@ from slotwise.bookings.placing import place
 from slotwise.catalog.models import PaymentMode, Service
 from slotwise.money import format_minor
 from slotwise.organizations.models import Organization
-from slotwise.organizations.tenancy import tenant
+from slotwise.organizations.tenancy import entered_on_lookup, tenant
 from slotwise.payments import services as payments
 from slotwise.scheduling.refunds import deposit_minor
 from slotwise.web import slot_picker as picker
@@ -311,6 +311,7 @@ def _details_page(
     return render(request, "web/public/details.html", context, status=status)
 
 
+@entered_on_lookup  # placing enters the service's organization, as the API does
 def _book(
     request: HttpRequest, organization: Organization, service: Service, form: DetailsForm
 ) -> HttpResponse:
@@ -334,11 +335,14 @@ def _book(
                 seats=data["seats"],
             )
         except (services.SlotUnavailable, services.ResourcesBusy):
-            return _taken(request, organization, service, form, start, zone, duration)
+            with tenant(organization):
+                return _taken(request, organization, service, form, start, zone, duration)
         except (SlotQueryError, services.BookingError, payments.PaymentError) as error:
-            return _refused(request, organization, service, form, _message(error))
+            with tenant(organization):
+                return _refused(request, organization, service, form, _message(error))
         except RateLimited as error:
-            return _refused(request, organization, service, form, error.message, status=429)
+            with tenant(organization):
+                return _refused(request, organization, service, form, error.message, status=429)
         target = reverse("web:confirmed", kwargs={"token": token})
         if booking.status == BookingStatus.HELD:
             try:
@@ -351,22 +355,27 @@ def _book(
         response["Location"] = target
         return response
 
-    response = idempotent(request, "public-page", run, key=data["idempotency_key"])
+    # The same form sent again carries the same fields (the CSRF token aside).
+    sent = urlencode(sorted((k, str(v)) for k, v in data.items() if k != "idempotency_key"))
+    response = idempotent(
+        request, "public-page", run, key=data["idempotency_key"], body=sent.encode()
+    )
     if response.status_code == 303 and not response.has_header("Location"):
         # A second send of the same form: the first one's answer again.
         response["Location"] = response.content.decode()
     elif response.get("Content-Type", "").startswith("application/problem+json"):
-        return _refused(
-            request,
-            organization,
-            service,
-            form,
-            gettext(
-                "This form was sent already and is still being booked, or was changed "
-                "since. Check your email for a confirmation before booking again."
-            ),
-            status=409,
-        )
+        with tenant(organization):
+            return _refused(
+                request,
+                organization,
+                service,
+                form,
+                gettext(
+                    "This form was sent already and is still being booked, or was changed "
+                    "since. Check your email for a confirmation before booking again."
+                ),
+                status=409,
+            )
     return response
 
 
