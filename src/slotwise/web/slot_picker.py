@@ -20,9 +20,11 @@ without JavaScript). Month links swap ``#slot-month`` the same way.
 
 Context of ``_day.html``: ``day`` (:class:`Day` or None when no day is chosen),
 ``choose_url``, ``zone_name`` (shown next to the date), and optionally
-``waitlist_url`` (offered when the day has no slot). Each slot links to
-``{choose_url}start=<UTC ISO, url-encoded>``; its label is the local wall
-time of that instant in the chosen zone.
+``waitlist_url`` (offered when the day has no slot) and ``choose_target``
+(a link target for the slots, e.g. ``_blank`` in a frame). Each slot links to
+``{choose_url}start=<UTC ISO, url-encoded>`` and carries the instant in
+``data-start``; its label is the local wall time of that instant in the
+chosen zone.
 
 Parse query parameters with :func:`parse_zone`, :func:`parse_month`,
 :func:`parse_date` and :func:`parse_duration`; each raises
