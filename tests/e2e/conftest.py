@@ -42,9 +42,22 @@ BLOCKING_IMPACTS = ("serious", "critical")
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
-    for item in items:
-        if Path(str(item.fspath)).is_relative_to(here):
-            item.add_marker(pytest.mark.browser)
+    browser_items = [item for item in items if Path(str(item.fspath)).is_relative_to(here)]
+    for item in browser_items:
+        item.add_marker(pytest.mark.browser)
+    problem = chromium_problem() if browser_items else None
+    if problem is None:
+        return
+    if in_ci():
+        pytest.exit(f"CI=true needs the browser tests: {problem}", returncode=3)
+    reason = f"no browser: {problem}"
+    for item in browser_items:
+        item.add_marker(pytest.mark.skip(reason=reason))
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(
+            f"Skipping the browser tests (CI=true makes this an error): {problem}", yellow=True
+        )
 
 
 def pytest_configure(config: pytest.Config) -> None:
