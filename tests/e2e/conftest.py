@@ -2,7 +2,7 @@
 in Debian's headless Chromium (``/usr/bin/chromium``; ``scripts/ensure-chromium``
 installs it, ``make test`` runs that first).
 
-One browser runs for the whole session; each test gets a fresh context (its own
+One browser runs for all the tests here; each test gets a fresh context (its own
 cookies, zone and language) from :func:`browser_context`, whose zone and locale
 a test sets with ``@pytest.mark.browser_context(timezone_id=..., locale=...)``
 or by calling :func:`new_context` itself.
@@ -73,7 +73,10 @@ def chromium_problem() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+# Package-scoped, not session-scoped: while Playwright runs, this thread has an
+# event loop, so the browser stops when the last test here is done and the
+# tests after these run as without it.
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     problem = chromium_problem()
     if problem:
@@ -84,7 +87,8 @@ def playwright() -> Iterator[Playwright]:
 
     # Playwright's sync API keeps an event loop in this thread; Django's ORM,
     # called by the tests between browser steps, would otherwise refuse to run
-    # beside it. The ORM is still used from one thread at a time.
+    # beside it. The ORM is still used from one thread at a time. Unset again
+    # when the browser stops, so no later test's subprocess inherits it.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     manager = sync_playwright()
@@ -99,9 +103,9 @@ def playwright() -> Iterator[Playwright]:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
-    """Debian's Chromium, headless, for the whole session (never Playwright's download)."""
+    """Debian's Chromium, headless, for all the browser tests (never Playwright's download)."""
     browser = playwright.chromium.launch(
         executable_path=CHROMIUM,
         headless=True,
