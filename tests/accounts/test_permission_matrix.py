@@ -319,19 +319,36 @@ PAGES = {
     "customer-feed": 404,
     "waitlist-offer": 404,  # an unknown offer token
     "waitlist-leave": 404,
+    "readyz": 503,  # no worker has been seen in the test database
+    "metrics": PUBLIC,  # from this machine
+    "web:embed-script": PUBLIC,
+    "web:organization": 404,  # an unknown organization
+    "web:service": 404,
+    "web:details": 404,
+    "web:confirmed": 404,  # an unknown booking token
+    "dashboard:home": TO_SIGN_IN,
+    "dashboard:choose": TO_SIGN_IN,
 }
-SAMPLE_ARGUMENTS = {"token": "no-such-token", "key": "no-such-key", "uidb36": "zz"}
+SAMPLE_ARGUMENTS = {
+    "token": "no-such-token",
+    "key": "no-such-key",
+    "uidb36": "zz",
+    "org_slug": "no-such-organization",
+    "service_slug": "no-such-service",
+}
 
 
 def pages() -> list[tuple[str, str]]:
     """(name, sample URL) of every page outside the API."""
 
-    def walk(patterns, prefix=""):
+    def walk(patterns, prefix="", namespace=""):
         for pattern in patterns:
             if isinstance(pattern, URLResolver):
-                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+                inner = pattern.namespace or namespace
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
             else:
-                yield prefix + str(pattern.pattern), pattern.name
+                name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+                yield prefix + str(pattern.pattern), name
 
     found = []
     for route, name in walk(get_resolver().url_patterns):
@@ -359,4 +376,5 @@ def test_every_page_answers_anonymous_and_signed_in_callers_as_promised(name, ur
         assert anonymous.status_code == expected, name
     signed_in = Client()
     signed_in.force_login(make_member())
-    assert signed_in.get(url).status_code < 500
+    status = signed_in.get(url).status_code
+    assert status < 500 or status == expected, name
