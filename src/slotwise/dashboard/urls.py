@@ -5,6 +5,7 @@ from django.urls import path
 from slotwise.dashboard import views
 from slotwise.dashboard.board.urls import urlpatterns as board
 from slotwise.dashboard.editors.urls import urlpatterns as editors
+from slotwise.dashboard.insights.urls import urlpatterns as insights
 from slotwise.dashboard.integrations.urls import urlpatterns as integrations
 
 app_name = "dashboard"
@@ -14,5 +15,6 @@ urlpatterns = [
     path("choose", views.choose, name="choose"),
     *board,
     *editors,
+    *insights,
     *integrations,
 ]
