@@ -197,6 +197,9 @@ SERVER_EMAIL = deployment.from_email
 SLOTWISE_TWILIO = deployment.twilio
 # Card payments go through this Stripe account (slotwise.config.Stripe); None takes none.
 SLOTWISE_STRIPE = deployment.stripe
+# Stripe.js, loaded by the payment page only (whose policy alone lets its origin in);
+# changed only to test against a stand-in.
+SLOTWISE_STRIPE_JS_URL = os.environ.get("SLOTWISE_STRIPE_JS_URL") or "https://js.stripe.com/v3/"
 # Keys that encrypt stored secrets (calendar passwords and feed addresses): slotwise.crypto.
 SLOTWISE_ENCRYPTION_KEYS = config.encryption_keys(os.environ)
 # External calendars: read every few minutes; a booking reads them itself when older.
