@@ -143,3 +143,53 @@ def test_a_bad_range_is_a_readable_400_or_the_default(owner_client, bad):
         else:
             assert response.status_code == 400
             assert "Choose one of the periods offered." in response.content.decode()
+
+
+# The waitlist page
+
+
+def test_the_waitlist_shows_the_queue_offers_and_what_was_recovered_in_london(
+    owner_client, services
+):
+    from slotwise.bookings.services import Customer
+    from slotwise.waitlist import services as waitlist
+    from slotwise.waitlist.models import Offer, OfferStatus
+
+    service = services["consultation"]
+    wanted = datetime(2026, 11, 23, 14, tzinfo=UTC)  # 14:00 in London, in winter
+    summer = datetime(2026, 11, 24, 14, tzinfo=UTC)
+    for name, start in [("Bob", wanted), ("Cy", summer)]:
+        customer = Customer(name=name, email=f"{name.lower()}@example.com", phone="",
+                            time_zone="Asia/Tokyo")  # fmt: skip
+        waitlist.join(service, customer, waitlist.Want(seats=1, slot_start=start), NOW)
+    waitlist.backfill(service.pk, NOW)
+    bob_offer = Offer.objects.get(entry__customer_name="Bob")
+    waitlist.claim(bob_offer, NOW)
+    assert Offer.objects.get(pk=bob_offer.pk).status == OfferStatus.CLAIMED
+
+    response = owner_client.get(reverse("dashboard:waitlist"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Europe/London" in page
+    queue = response.context["queue"]
+    assert [e["customer"]["name"] for e in queue] == ["Cy"]
+    assert "24 November 2026, 14:00" in page or "Nov. 24, 2026, 2 p.m." in page
+    offers = response.context["offers"]
+    assert [o["customer"] for o in offers] == ["cy@example.com"]
+    assert response.context["recovered"]["offers_claimed"] == 1
+    assert response.context["recovered"]["bookings_kept"] == 1
+    assert "£50.00" in page or "50.00" in page
+
+    filtered = owner_client.get(reverse("dashboard:waitlist"), {"service": services["portrait"].pk})
+    assert filtered.context["queue"] == []
+    assert filtered.context["offers"] == []
+
+
+def test_the_waitlist_for_a_viewer_anonymous_and_bad_filters(viewer_client, client, services):
+    assert viewer_client.get(reverse("dashboard:waitlist")).status_code == 200
+    response = client.get(reverse("dashboard:waitlist"))
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+    bad = viewer_client.get(reverse("dashboard:waitlist"), {"service": "x", "days": "7"})
+    assert bad.status_code == 400
+    assert "Select a valid choice" in bad.content.decode()
