@@ -228,3 +228,26 @@ def test_the_api_confirmation_and_the_page_agree(client, held, localstripe):
 
     assert response.status_code == 302
     assert LedgerEntry.objects.with_scopes_disabled().filter(booking=booking).count() == 1
+
+
+def test_deadlines_already_passed_are_left_out_of_the_terms(client, held, clock):
+    token, booking = held
+    clock.move_to(START_UTC - timedelta(hours=30))
+    Booking.objects.with_scopes_disabled().filter(pk=booking.pk).update(
+        expires_at=START_UTC - timedelta(hours=29)
+    )
+
+    html = unescape(client.get(pay_url(token)).content.decode())
+
+    with translation.override("en"):
+        half_until = describe_moment(START_UTC - timedelta(hours=24), TOKYO)
+        full_until = describe_moment(START_UTC - timedelta(hours=48), TOKYO)
+    assert f"Cancelling until {half_until}: 50% is refunded." in html
+    assert full_until not in html
+    clock.move_to(START_UTC - timedelta(hours=20))
+    Booking.objects.with_scopes_disabled().filter(pk=booking.pk).update(
+        expires_at=START_UTC - timedelta(hours=19)
+    )
+    html = unescape(client.get(pay_url(token)).content.decode())
+    assert "Cancelling it: nothing is refunded." in html
+    assert "Cancelling until" not in html

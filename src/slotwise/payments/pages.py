@@ -184,7 +184,7 @@ def _form(
         due=format_minor(due, currency),
         held_until=describe_moment(booking.expires_at, zone) if booking.expires_at else "",
         held_minutes=_minutes_left(booking, now),
-        terms=_terms(booking),
+        terms=_terms(booking, now),
         stripe_js_url=settings.SLOTWISE_STRIPE_JS_URL,
         publishable_key=key,
         client_secret=checkout["client_secret"],
@@ -235,7 +235,7 @@ def _policy() -> dict[str, Any]:
     return policy
 
 
-def _terms(booking: Booking) -> list[str]:
+def _terms(booking: Booking, now: datetime) -> list[str]:
     """The booking's cancellation terms, as sentences in the customer's zone."""
     policy = terms.policy_of(booking)
     zone = recipient_zone(booking)
@@ -248,7 +248,8 @@ def _terms(booking: Booking) -> list[str]:
             if card
             else gettext("Cancel before the start and everything you paid is refunded.")
         )
-    for tier in policy.tiers:
+    ahead = [tier for tier in policy.tiers if booking.starts_at - tier.before > now]
+    for tier in ahead:
         deadline = describe_moment(booking.starts_at - tier.before, zone)
         if card:
             lines.append(
@@ -260,11 +261,17 @@ def _terms(booking: Booking) -> list[str]:
                 gettext("Cancelling until %(deadline)s: %(percent)s%% is refunded.")
                 % {"deadline": deadline, "percent": tier.percent}
             )
-    if policy.tiers:
+    if ahead:
         lines.append(
             gettext("Cancelling later: the full price is charged.")
             if card
             else gettext("Cancelling later: nothing is refunded.")
+        )
+    elif policy.tiers:  # every deadline has passed already
+        lines.append(
+            gettext("Cancelling it: the full price is charged.")
+            if card
+            else gettext("Cancelling it: nothing is refunded.")
         )
     if policy.same_day_percent is not None and policy.tiers:
         lines.append(
