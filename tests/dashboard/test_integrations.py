@@ -1,0 +1,154 @@
+"""The team page: invitations, roles and removals through the member services."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+
+from slotwise.accounts.models import Invitation, Membership
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_team_page_lists_members_with_roles(owner_client, admin_client):
+    response = owner_client.get("/dashboard/team")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "owner@example.com" in text
+    assert "admin@example.com" in text
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_inviting_stores_the_invitation_and_emails_it(
+    org, owner_client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(
+            "/dashboard/team/invite", {"email": "Sam@Example.com", "role": "staff"}
+        )
+    assert response.status_code == 302
+    invitation = Invitation.objects.get(organization=org)
+    assert (invitation.email, invitation.role) == ("sam@example.com", "staff")
+    assert mail.outbox[-1].to == ["sam@example.com"]
+    assert "sam@example.com" in owner_client.get("/dashboard/team").content.decode()
+
+
+def test_a_bad_address_is_a_400_with_the_error_and_nothing_sent(org, owner_client):
+    response = owner_client.post(
+        "/dashboard/team/invite", {"email": "not-an-address", "role": "staff"}
+    )
+    assert response.status_code == 400
+    assert 'class="errorlist' in response.content.decode()
+    assert not Invitation.objects.filter(organization=org).exists()
+    assert not mail.outbox
+
+
+def test_an_admin_may_not_invite_an_owner(org, admin_client):
+    response = admin_client.post(
+        "/dashboard/team/invite", {"email": "x@example.com", "role": "owner"}
+    )
+    assert response.status_code == 403
+    assert "Only an owner may" in response.content.decode()
+    assert not Invitation.objects.filter(organization=org).exists()
+
+
+def test_withdrawing_an_invitation(org, owner_client):
+    owner_client.post("/dashboard/team/invite", {"email": "sam@example.com", "role": "viewer"})
+    invitation = Invitation.objects.get(organization=org)
+    response = owner_client.post(f"/dashboard/team/invitations/{invitation.pk}/revoke")
+    assert response.status_code == 302
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is not None
+    owner_client.get("/dashboard/team")  # the flash messages, once
+    assert "sam@example.com" not in owner_client.get("/dashboard/team").content.decode()
+
+
+def test_changing_a_role_and_keeping_an_owner(org, owner, owner_client, make_member):
+    viewer = make_member(org, "viewer", email="vic@example.com")
+    membership = Membership.objects.get(user=viewer)
+    response = owner_client.post(f"/dashboard/team/members/{membership.pk}/role", {"role": "admin"})
+    assert response.status_code == 302
+    membership.refresh_from_db()
+    assert membership.role == "admin"
+
+    mine = Membership.objects.get(user=owner)
+    refused = owner_client.post(f"/dashboard/team/members/{mine.pk}/role", {"role": "viewer"})
+    assert refused.status_code == 409
+    assert "needs another owner" in refused.content.decode()
+    mine.refresh_from_db()
+    assert mine.role == "owner"
+    assert owner_client.post(f"/dashboard/team/members/{mine.pk}/remove").status_code == 409
+    assert Membership.objects.filter(pk=mine.pk).exists()
+
+
+def test_removing_a_member(org, owner_client, make_member):
+    membership = Membership.objects.get(user=make_member(org, "staff", email="sid@example.com"))
+    assert owner_client.post(f"/dashboard/team/members/{membership.pk}/remove").status_code == 302
+    assert not Membership.objects.filter(pk=membership.pk).exists()
+
+
+def test_unknown_ids_are_404_and_other_roles_403(org, owner_client, staff_client, viewer_client):
+    assert owner_client.post("/dashboard/team/members/999999/remove").status_code == 404
+    assert owner_client.post("/dashboard/team/invitations/999999/revoke").status_code == 404
+    assert viewer_client.get("/dashboard/team").status_code == 403
+    refused = staff_client.post(
+        "/dashboard/team/invite", {"email": "x@example.com", "role": "staff"}
+    )
+    assert refused.status_code == 403
+    assert not Invitation.objects.filter(organization=org).exists()
+
+
+# API keys
+
+
+def _issue(client, **fields):
+    data = {"name": "Front desk", "scopes": ["read"], **fields}
+    return client.post("/dashboard/api-keys", data)
+
+
+def test_an_issued_key_is_shown_once_and_authenticates_until_revoked(org, owner_client, resources):
+    from slotwise.organizations.models import ApiKey
+
+    response = _issue(owner_client)
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    api_key = ApiKey.objects.get(organization=org)
+    text = response.content.decode()
+    key = text.split("<code>sw_", 1)[1].split("</code>", 1)[0]
+    key = "sw_" + key
+    assert key.startswith(f"sw_{api_key.prefix}_")
+    assert api_key.name == "Front desk"
+    assert api_key.scopes == ["read"]
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    from django.test import Client
+
+    assert Client().get("/api/v1/staff/resources", **bearer).status_code == 200
+    listing = owner_client.get("/dashboard/api-keys").content.decode()
+    assert api_key.prefix in listing
+    assert key not in listing
+
+    revoked = owner_client.post(f"/dashboard/api-keys/{api_key.pk}/revoke")
+    assert revoked.status_code == 302
+    api_key.refresh_from_db()
+    assert api_key.revoked_at is not None
+    assert Client().get("/api/v1/staff/resources", **bearer).status_code == 401
+    assert key not in owner_client.get("/dashboard/api-keys").content.decode()
+
+
+def test_a_key_without_a_name_or_scope_or_with_a_past_expiry_is_refused(org, owner_client):
+    from slotwise.organizations.models import ApiKey
+
+    for fields in ({"name": ""}, {"scopes": []}, {"expires_on": "2001-01-01"}):
+        response = _issue(owner_client, **fields)
+        assert response.status_code == 400, fields
+        assert 'class="errorlist' in response.content.decode()
+    assert not ApiKey.objects.filter(organization=org).exists()
+
+
+def test_keys_are_for_owners_and_admins_only(org, staff_client, viewer_client, owner_client):
+    from slotwise.organizations.models import ApiKey
+
+    assert viewer_client.get("/dashboard/api-keys").status_code == 403
+    assert _issue(staff_client).status_code == 403
+    assert not ApiKey.objects.filter(organization=org).exists()
+    assert owner_client.post("/dashboard/api-keys/999999/revoke").status_code == 404
