@@ -152,3 +152,89 @@ def test_keys_are_for_owners_and_admins_only(org, staff_client, viewer_client, o
     assert _issue(staff_client).status_code == 403
     assert not ApiKey.objects.filter(organization=org).exists()
     assert owner_client.post("/dashboard/api-keys/999999/revoke").status_code == 404
+
+
+# Webhooks
+
+HOOK = "https://hooks.example.com/slotwise"
+
+
+def test_an_endpoint_is_added_with_its_secret_shown_once(org, owner_client):
+    from slotwise.webhooks.models import WebhookEndpoint
+
+    response = owner_client.post(
+        "/dashboard/webhooks", {"url": HOOK, "events": ["booking.created"], "active": "on"}
+    )
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    endpoint = WebhookEndpoint.objects.get(organization=org)
+    assert endpoint.url == HOOK
+    assert endpoint.events == ["booking.created"]
+    assert endpoint.active
+    assert endpoint.secret in response.content.decode()
+    assert endpoint.secret not in owner_client.get("/dashboard/webhooks").content.decode()
+    detail = owner_client.get(f"/dashboard/webhooks/{endpoint.pk}").content.decode()
+    assert endpoint.secret not in detail
+    assert endpoint.secret_hint in detail
+
+
+def test_an_endpoint_is_changed_rotated_and_removed(org, owner_client):
+    from slotwise.webhooks.models import WebhookEndpoint
+    from slotwise.webhooks.services import create_endpoint
+
+    endpoint = create_endpoint(org, url=HOOK)
+    old = endpoint.secret
+    saved = owner_client.post(
+        f"/dashboard/webhooks/{endpoint.pk}",
+        {"url": HOOK + "/v2", "description": "CRM", "events": ["booking.cancelled"]},
+    )
+    assert saved.status_code == 302
+    endpoint.refresh_from_db()
+    assert (endpoint.url, endpoint.description) == (HOOK + "/v2", "CRM")
+    assert endpoint.events == ["booking.cancelled"]
+    assert not endpoint.active
+
+    rotated = owner_client.post(f"/dashboard/webhooks/{endpoint.pk}/rotate")
+    endpoint.refresh_from_db()
+    assert endpoint.secret != old
+    assert endpoint.secret in rotated.content.decode()
+    assert "no-store" in rotated["Cache-Control"]
+    assert (
+        endpoint.secret
+        not in owner_client.get(f"/dashboard/webhooks/{endpoint.pk}").content.decode()
+    )
+
+    assert owner_client.post(f"/dashboard/webhooks/{endpoint.pk}/delete").status_code == 302
+    assert not WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
+
+
+def test_an_unfit_url_is_a_400_and_nothing_changes(org, owner_client):
+    from slotwise.webhooks.models import WebhookEndpoint
+    from slotwise.webhooks.services import create_endpoint
+
+    refused = owner_client.post("/dashboard/webhooks", {"url": "http://example.com/hook"})
+    assert refused.status_code == 400
+    assert "https://" in refused.content.decode()
+    assert 'class="errorlist' in refused.content.decode()
+    assert not WebhookEndpoint.objects.exists()
+    endpoint = create_endpoint(org, url=HOOK)
+    bad = owner_client.post(f"/dashboard/webhooks/{endpoint.pk}", {"url": "ftp://x"})
+    assert bad.status_code == 400
+    endpoint.refresh_from_db()
+    assert endpoint.url == HOOK
+
+
+def test_webhooks_are_for_owners_and_admins_only(org, owner_client, staff_client, viewer_client):
+    from slotwise.webhooks.models import WebhookEndpoint
+    from slotwise.webhooks.services import create_endpoint
+
+    endpoint = create_endpoint(org, url=HOOK)
+    secret = endpoint.secret
+    assert viewer_client.get("/dashboard/webhooks").status_code == 403
+    assert staff_client.post(f"/dashboard/webhooks/{endpoint.pk}/rotate").status_code == 403
+    assert staff_client.post("/dashboard/webhooks", {"url": HOOK}).status_code == 403
+    endpoint.refresh_from_db()
+    assert endpoint.secret == secret
+    assert WebhookEndpoint.objects.count() == 1
+    assert owner_client.get("/dashboard/webhooks/999999").status_code == 404
+    assert owner_client.post("/dashboard/webhooks/999999/rotate").status_code == 404

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from slotwise.dashboard.integrations import keys, team
+from slotwise.dashboard.integrations import hooks, keys, team
 
 urlpatterns = [
     path("team", team.team, name="team"),
@@ -16,4 +16,8 @@ urlpatterns = [
     path("team/members/<int:member_id>/remove", team.remove_member, name="team-remove"),
     path("api-keys", keys.api_keys, name="api-keys"),
     path("api-keys/<int:key_id>/revoke", keys.revoke, name="api-key-revoke"),
+    path("webhooks", hooks.webhooks, name="webhooks"),
+    path("webhooks/<int:webhook_id>", hooks.webhook, name="webhook"),
+    path("webhooks/<int:webhook_id>/rotate", hooks.rotate, name="webhook-rotate"),
+    path("webhooks/<int:webhook_id>/delete", hooks.delete, name="webhook-delete"),
 ]
