@@ -238,3 +238,25 @@ def test_webhooks_are_for_owners_and_admins_only(org, owner_client, staff_client
     assert WebhookEndpoint.objects.count() == 1
     assert owner_client.get("/dashboard/webhooks/999999").status_code == 404
     assert owner_client.post("/dashboard/webhooks/999999/rotate").status_code == 404
+
+
+# Payments
+
+
+def test_the_payments_page_shows_the_provider_failures_and_the_export(org, owner_client):
+    response = owner_client.get("/dashboard/payments")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "(venue)" in text
+    assert "in use" in text
+    assert 'action="/api/v1/staff/payments/export"' in text
+    start = text.split('name="start" value="', 1)[1].split('"', 1)[0]
+    end = text.split('name="end" value="', 1)[1].split('"', 1)[0]
+    export = owner_client.get("/api/v1/staff/payments/export", {"start": start, "end": end})
+    assert export.status_code == 200
+    assert export["Content-Type"].startswith("text/csv")
+
+
+def test_payments_are_for_owners_and_admins_only(staff_client, viewer_client):
+    assert staff_client.get("/dashboard/payments").status_code == 403
+    assert viewer_client.get("/dashboard/payments").status_code == 403

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from slotwise.dashboard.integrations import hooks, keys, team
+from slotwise.dashboard.integrations import hooks, keys, money, team
 
 urlpatterns = [
     path("team", team.team, name="team"),
@@ -20,4 +20,5 @@ urlpatterns = [
     path("webhooks/<int:webhook_id>", hooks.webhook, name="webhook"),
     path("webhooks/<int:webhook_id>/rotate", hooks.rotate, name="webhook-rotate"),
     path("webhooks/<int:webhook_id>/delete", hooks.delete, name="webhook-delete"),
+    path("payments", money.payments, name="payments"),
 ]
