@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from slotwise.catalog.models import Schedule, WeeklyRule
+from slotwise.catalog.models import Resource, Schedule, WeeklyRule
 
 pytestmark = pytest.mark.django_db
 
@@ -190,3 +190,73 @@ def test_hours_saved_on_the_page_are_the_slots_offered(org, resources, services,
     starts = [slot["start"][11:16] for day in slots["days"] for slot in day["slots"]]
     assert starts == ["10:00", "11:00", "13:00", "14:00"]
     assert WeeklyRule.objects.filter(schedule=schedule).count() == 2
+
+
+# Resources
+
+
+def test_a_resource_is_added_with_exactly_what_was_sent(org, resources, owner_client):
+    schedule = resources["amara"].schedule
+    answer = owner_client.post(
+        "/dashboard/resources/new",
+        {"name": "Big Table", "kind": "table", "capacity": "6", "time_zone": "Europe/Paris",
+         "schedule_id": str(schedule.pk)},
+    )  # fmt: skip
+    assert answer.status_code == 302
+    table = Resource.objects.get(organization=org, name="Big Table")
+    assert (table.kind, table.capacity, table.time_zone, table.schedule_id, table.active) == (
+        "table", 6, "Europe/Paris", schedule.pk, True,
+    )  # fmt: skip
+    assert "Big Table" in owner_client.get("/dashboard/resources").content.decode()
+
+
+def test_a_resource_is_changed_and_deactivated(org, resources, owner_client):
+    ben = resources["ben"]
+    answer = owner_client.post(
+        f"/dashboard/resources/{ben.pk}",
+        {"name": "Benjamin", "kind": "person", "capacity": "2", "time_zone": "Asia/Tokyo",
+         "schedule_id": ""},
+    )  # fmt: skip
+    assert answer.status_code == 302
+    ben.refresh_from_db()
+    assert (ben.name, ben.capacity, ben.time_zone, ben.schedule_id) == (
+        "Benjamin", 2, "Asia/Tokyo", None,
+    )  # fmt: skip
+    assert owner_client.post(f"/dashboard/resources/{ben.pk}/deactivate").status_code == 302
+    ben.refresh_from_db()
+    assert not ben.active
+
+
+def test_a_bad_resource_is_refused_inline_and_nothing_changes(org, resources, owner_client):
+    ben = resources["ben"]
+    answer = owner_client.post(
+        f"/dashboard/resources/{ben.pk}",
+        {"name": "", "kind": "person", "capacity": "0", "time_zone": "Europe/London"},
+    )
+    assert answer.status_code == 400
+    assert 'class="errorlist"' in answer.content.decode()
+    ben.refresh_from_db()
+    assert (ben.name, ben.capacity) == ("Ben", 1)
+
+
+def test_viewers_and_staff_cannot_change_resources(org, resources, viewer_client, staff_client):
+    ben = resources["ben"]
+    for client in (viewer_client, staff_client):
+        page = client.get(f"/dashboard/resources/{ben.pk}")
+        assert page.status_code == 200
+        assert "Deactivate" not in page.content.decode()
+        sent = {"name": "X", "kind": "person", "capacity": "1", "time_zone": "Europe/London"}
+        assert client.post(f"/dashboard/resources/{ben.pk}", sent).status_code == 403
+        assert client.post(f"/dashboard/resources/{ben.pk}/deactivate").status_code == 403
+        assert client.post("/dashboard/resources/new", sent).status_code == 403
+    ben.refresh_from_db()
+    assert (ben.name, ben.active) == ("Ben", True)
+    assert not Resource.objects.filter(name="X").exists()
+
+
+def test_unknown_resources_are_not_found(org, owner_client, make_org, make_resource):
+    foreign = make_resource(make_org())
+    for url in ("/dashboard/resources/999999", f"/dashboard/resources/{foreign.pk}"):
+        assert owner_client.get(url).status_code == 404
+        assert owner_client.post(f"{url}/deactivate").status_code == 404
+    assert Resource.objects.with_scopes_disabled().get(pk=foreign.pk).active
