@@ -3,6 +3,8 @@ member services as ``/api/v1/staff/members``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -101,22 +103,17 @@ def change_role(request: HttpRequest, member_id: int) -> HttpResponse:
     form = RoleForm(request.POST)
     if not form.is_valid():
         return _page(request, problem=gettext("Choose one of the roles listed."), status=400)
-    try:
-        membership = services.change_role(
-            caller_of(request), member_id, Role(form.cleaned_data["role"])
-        )
-    except services.MemberNotFound:
-        raise Http404 from None
-    except Forbidden:
-        return _page(request, problem=OWNERS_ONLY, status=403)
-    except services.LastOwner:
-        return _page(request, problem=LAST_OWNER, status=409)
-    messages.success(
-        request,
-        gettext("%(email)s is now %(role)s.")
-        % {"email": membership.user.email, "role": ROLE_LABELS[Role(membership.role)]},
-    )
-    return redirect("dashboard:team")
+    role = Role(form.cleaned_data["role"])
+
+    def run() -> tuple[str, str]:
+        membership = services.change_role(caller_of(request), member_id, role)
+        notice = gettext("%(email)s is now %(role)s.") % {
+            "email": membership.user.email,
+            "role": ROLE_LABELS[role],
+        }
+        return notice, "dashboard:team"
+
+    return _member_change(request, run)
 
 
 @member_page(Permission.MEMBERS_MANAGE)
@@ -130,20 +127,29 @@ def remove_member(request: HttpRequest, member_id: int) -> HttpResponse:
     )
     if membership is None:
         raise Http404
-    try:
+
+    def run() -> tuple[str, str]:
         services.remove_member(caller, member_id)
+        notice = gettext("%(email)s is no longer a member.") % {"email": membership.user.email}
+        leaving = membership.user_id == request.user.pk
+        return notice, "dashboard:home" if leaving else "dashboard:team"
+
+    return _member_change(request, run)
+
+
+def _member_change(request: HttpRequest, run: Callable[[], tuple[str, str]]) -> HttpResponse:
+    """Run a change of a member: its notice and where to go next, or the service's
+    refusal shown on the team page."""
+    try:
+        notice, target = run()
     except services.MemberNotFound:
         raise Http404 from None
     except Forbidden:
         return _page(request, problem=OWNERS_ONLY, status=403)
     except services.LastOwner:
         return _page(request, problem=LAST_OWNER, status=409)
-    messages.success(
-        request, gettext("%(email)s is no longer a member.") % {"email": membership.user.email}
-    )
-    if membership.user_id == request.user.pk:
-        return redirect("dashboard:home")
-    return redirect("dashboard:team")
+    messages.success(request, notice)
+    return redirect(target)
 
 
 def _page(
