@@ -8,7 +8,7 @@ from django.views.decorators.http import require_safe
 
 from slotwise.accounts import views as accounts
 from slotwise.calendars import feeds
-from slotwise.operations import health, metrics
+from slotwise.operations import admin, health, metrics
 from slotwise.waitlist import views as waitlist
 from slotwise.web import booking_page
 from slotwise.web import views as web
@@ -65,4 +65,5 @@ urlpatterns = [
     path("api/v1/", include("slotwise.api.urls")),
     # Staff: bookings, hours, services, team and settings (slotwise.dashboard).
     path("dashboard/", include("slotwise.dashboard.urls")),
+    path("admin/", admin.site.urls),
 ]
